@@ -1,0 +1,22 @@
+"""Base filter set: Bootstrap widgets and the request available for scoped choices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+
+
+class StyledFilterSet(django_filters.FilterSet):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            widget = field.widget
+            css = (
+                "form-select form-select-sm"
+                if widget.input_type == "select"
+                else "form-control form-control-sm"
+            )
+            if getattr(widget, "input_type", "") == "select" or widget.__class__.__name__.endswith("Select"):
+                css = "form-select form-select-sm"
+            widget.attrs.setdefault("class", css)

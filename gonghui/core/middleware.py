@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from gonghui.core import request_context
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a sane X-Request-ID from the load balancer)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        tokens = request_context.bind(
+            incoming if _SAFE_ID.match(incoming) else None,
+            request.META.get("REMOTE_ADDR", ""),
+        )
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_context.current_request_id()
+            return response
+        finally:
+            request_context.reset(tokens)

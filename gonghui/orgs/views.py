@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from gonghui.accounts.permissions import can, is_staff_somewhere
+from gonghui.core.errors import NotFound
+from gonghui.core.http import AuthedRequest
+from gonghui.core.listing import Column, render_list
+from gonghui.core.tabular import TableError, build_xlsx
+from gonghui.orgs import selectors, services
+from gonghui.orgs.filters import EnterpriseFilter, OrgUnitFilter
+from gonghui.orgs.services import ORG_IMPORT_COLUMNS
+
+
+def _require_staff(request: AuthedRequest) -> None:
+    if not is_staff_somewhere(request.user):
+        raise Http404
+
+
+@login_required
+def unit_list(request: AuthedRequest) -> HttpResponse:
+    _require_staff(request)
+    return render_list(
+        request,
+        queryset=selectors.org_unit_list(user=request.user),
+        columns=[
+            Column("名称", lambda u: "　" * (u.depth - 1) + u.name, sort="name"),
+            Column("层级", "level", sort="level"),
+            Column("行政区划代码", "division_code", sort="division_code"),
+            Column("地址", "address"),
+        ],
+        filterset_class=OrgUnitFilter,
+        title="工会组织",
+        export_name="org-units",
+        template="orgs/unit_list.html",
+    )
+
+
+@login_required
+def unit_detail(request: AuthedRequest, unit_id: int) -> HttpResponse:
+    try:
+        unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "orgs/unit_detail.html",
+        {
+            "title": unit.name,
+            "unit": unit,
+            "children": selectors.org_unit_children(unit=unit),
+            "ancestors": [a for a in unit.get_ancestors() if can(request.user, "view", a)],
+            "enterprise": getattr(unit, "enterprise", None) if unit.level == "enterprise" else None,
+        },
+    )
+
+
+@login_required
+def enterprise_list(request: AuthedRequest) -> HttpResponse:
+    _require_staff(request)
+    return render_list(
+        request,
+        queryset=selectors.enterprise_list(user=request.user),
+        columns=[
+            Column("企业名称", "name", sort="name"),
+            Column("统一社会信用代码", "uscc"),
+            Column("行业门类", "industry", sort="industry"),
+            Column("规模", "size", sort="size"),
+            Column("职工人数", "employee_count", sort="employee_count"),
+            Column("企业工会", "union.name"),
+        ],
+        filterset_class=EnterpriseFilter,
+        title="企业",
+        export_name="enterprises",
+    )
+
+
+@login_required
+def org_import(request: AuthedRequest) -> HttpResponse:
+    """Upload nodes and enterprises; errors are listed by row, nothing half-imported."""
+    _require_staff(request)
+    errors: list[str] = []
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            errors.append("请选择文件")
+        else:
+            try:
+                report = services.orgs_import(
+                    actor=request.user,
+                    data=upload.read(),
+                    filename=upload.name or "",
+                    skip_invalid=bool(request.POST.get("skip_invalid")),
+                )
+            except TableError as exc:
+                errors = [str(e) for e in exc.errors]
+            else:
+                messages.success(
+                    request,
+                    f"新增 {report.created} 个，已存在 {report.unchanged} 个，跳过 {len(report.rejected)} 行",
+                )
+                errors = [str(e) for e in report.rejected]
+    return render(request, "orgs/import.html", {"title": "导入组织与企业", "errors": errors})
+
+
+@login_required
+def org_import_template(request: AuthedRequest) -> HttpResponse:
+    rows = [["330199", "示例街道总工会", "镇街总工会", "330199001", "", "", "", "", "示范区示例路1号"]]
+    response = HttpResponse(
+        build_xlsx(list(ORG_IMPORT_COLUMNS), rows, sheet_title="组织"),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = "attachment; filename*=UTF-8''org-template.xlsx"
+    return response
