@@ -32,7 +32,7 @@ $(VENDOR)/.done: package.json
 vendor: $(VENDOR)/.done
 
 setup: .venv/.installed vendor
-	mkdir -p var
+	mkdir -p var/static var/media
 	$(PY) manage.py compilemessages -v 0 -l en --ignore=.venv --ignore=node_modules 2>/dev/null || true
 
 ## make test — install test tools (Debian chromium for browser tests) and run everything

@@ -180,32 +180,36 @@ def sms_code_request(*, phone: str, purpose: str = "login") -> SmsCode:
     return sms_code
 
 
-@transaction.atomic
 def sms_code_verify(*, phone: str, code: str, purpose: str = "login") -> User:
     """Check a code: the newest unexpired unused one, 5 attempts, then it is burnt."""
     phone = _phone_or_error(phone)
     index = blind_index(phone)
     invalid = DomainError("sms_code_invalid", "验证码错误或已过期", field="code")
-    sms_code = (
-        SmsCode.objects.select_for_update()
-        .filter(phone_index=index, purpose=purpose, used_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
-    if sms_code is None or sms_code.expires_at <= timezone.now():
-        raise invalid
-    if sms_code.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
-        raise invalid
-    if not hmac.compare_digest(sms_code.code_hash, _code_hash(index, code.strip())):
-        sms_code.attempts += 1
-        sms_code.save(update_fields=["attempts"])
-        raise invalid
-    user = User.objects.filter(phone_index=index, is_active=True).first()
+    user: User | None = None
+    # The wrong-attempt counter must survive the refusal, so the transaction commits
+    # before the error is raised (raising inside it would roll the counter back).
+    with transaction.atomic():
+        sms_code = (
+            SmsCode.objects.select_for_update()
+            .filter(phone_index=index, purpose=purpose, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if sms_code is None or sms_code.expires_at <= timezone.now():
+            raise invalid
+        if sms_code.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+            raise invalid
+        if hmac.compare_digest(sms_code.code_hash, _code_hash(index, code.strip())):
+            user = User.objects.filter(phone_index=index, is_active=True).first()
+        if user is None:
+            sms_code.attempts += 1
+            sms_code.save(update_fields=["attempts"])
+        else:
+            sms_code.used_at = timezone.now()
+            sms_code.save(update_fields=["used_at"])
+            audit_record(actor=user, action="user.login_sms", target=user)
     if user is None:
         raise invalid
-    sms_code.used_at = timezone.now()
-    sms_code.save(update_fields=["used_at"])
-    audit_record(actor=user, action="user.login_sms", target=user)
     return user
 
 

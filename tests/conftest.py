@@ -1,0 +1,1 @@
+from gonghui.conftest import *  # noqa: F403 - shared fixtures for the top-level tests too
