@@ -41,3 +41,28 @@ class MemberImportForm(_Styled, forms.Form):
         super().__init__(*args, **kwargs)
         self.style()
         self.fields["skip_invalid"].widget.attrs["class"] = "form-check-input"
+
+
+class MemberTransferForm(_Styled, forms.Form):
+    to_unit = forms.ModelChoiceField(label="转入工会", queryset=OrgUnit.objects.none())
+    on_date = forms.DateField(
+        label="转会日期", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["to_unit"].queryset = units  # type: ignore[attr-defined]
+        self.style()
+
+
+class MemberLeaveForm(_Styled, forms.Form):
+    on_date = forms.DateField(
+        label="离会日期", initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label="原因", max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("<int:member_id>/", views.member_detail, name="detail"),
     path("<int:member_id>/reveal/<str:field>/", views.member_reveal, name="reveal"),
+    path("<int:member_id>/<str:action>/", views.member_change, name="change"),
 ]

@@ -14,7 +14,7 @@ from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import build_xlsx
 from gonghui.members import selectors, services
 from gonghui.members.filters import MemberFilter
-from gonghui.members.forms import MemberCreateForm, MemberImportForm
+from gonghui.members.forms import MemberCreateForm, MemberImportForm, MemberLeaveForm, MemberTransferForm
 from gonghui.members.services import MEMBER_IMPORT_COLUMNS
 from gonghui.orgs.models import OrgUnit
 
@@ -61,8 +61,48 @@ def member_detail(request: AuthedRequest, member_id: int) -> HttpResponse:
             "member": member,
             "history": selectors.member_history(member=member),
             "can_reveal": can_reveal_personal_data(request.user, member.org_unit),
+            "can_manage": can(request.user, "manage", member.org_unit),
         },
     )
+
+
+@login_required
+def member_change(request: AuthedRequest, member_id: int, action: str) -> HttpResponse:
+    """Transfer a member to another union or record leaving (admins of the subtree)."""
+    try:
+        member = selectors.member_get_for_user(user=request.user, member_id=member_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if action not in {"transfer", "leave"} or not can(request.user, "manage", member.org_unit):
+        raise Http404
+    units = OrgUnit.objects.visible_to(request.user, "manage").exclude(pk=member.org_unit_id)
+    form: MemberTransferForm | MemberLeaveForm = (
+        MemberTransferForm(request.POST or None, units=units)
+        if action == "transfer"
+        else MemberLeaveForm(request.POST or None)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if action == "transfer":
+                services.member_transfer(
+                    actor=request.user,
+                    member=member,
+                    to_unit=data["to_unit"],
+                    on_date=data["on_date"],
+                    note=data["note"],
+                )
+            else:
+                services.member_leave(
+                    actor=request.user, member=member, on_date=data["on_date"], note=data["note"]
+                )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "已保存")
+            return redirect(member)
+    title = f"{'转会' if action == 'transfer' else '离会'}：{member.name}"
+    return render(request, "members/form.html", {"title": title, "form": form})
 
 
 @login_required

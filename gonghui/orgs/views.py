@@ -54,6 +54,51 @@ def unit_detail(request: AuthedRequest, unit_id: int) -> HttpResponse:
             "children": selectors.org_unit_children(unit=unit),
             "ancestors": [a for a in unit.get_ancestors() if can(request.user, "view", a)],
             "enterprise": getattr(unit, "enterprise", None) if unit.level == "enterprise" else None,
+            "can_manage": can(request.user, "manage", unit),
+        },
+    )
+
+
+@login_required
+def unit_roles(request: AuthedRequest, unit_id: int) -> HttpResponse:
+    """Role grants at a node: administrators of the subtree grant and revoke them."""
+    from gonghui.accounts.models import Role, RoleGrant, User
+    from gonghui.accounts.services import role_grant, role_revoke
+    from gonghui.core.errors import DomainError
+
+    try:
+        unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    if not can(request.user, "manage", unit):
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("revoke"):
+                grant = RoleGrant.objects.visible_to(request.user, "manage").get(
+                    pk=int(request.POST["revoke"]), org_unit=unit
+                )
+                role_revoke(actor=request.user, grant=grant)
+            else:
+                user = User.objects.filter(username=request.POST.get("username", "").strip()).first()
+                if user is None:
+                    raise DomainError("unknown_user", "找不到该用户名", field="username")
+                role_grant(actor=request.user, user=user, role=request.POST.get("role", ""), org_unit=unit)
+        except (DomainError, RoleGrant.DoesNotExist, ValueError) as exc:
+            error = getattr(exc, "message", "操作失败")
+        else:
+            messages.success(request, "已保存")
+    grants = RoleGrant.objects.filter(org_unit=unit, revoked_at__isnull=True).select_related("user")
+    return render(
+        request,
+        "orgs/unit_roles.html",
+        {
+            "title": f"{unit.name} · 角色",
+            "unit": unit,
+            "grants": grants,
+            "roles": Role.choices,
+            "error": error,
         },
     )
 

@@ -132,11 +132,13 @@ def test_http_backend_against_local_fake_provider(db: None, settings, fake_provi
 def test_password_login_throttled(world: World) -> None:
     client = Client()
     for _ in range(5):
-        response = client.post("/accounts/login/", {"mode": "password", "username": "street_a_admin",
-                                                    "password": "wrong"})
+        response = client.post(
+            "/accounts/login/", {"mode": "password", "username": "street_a_admin", "password": "wrong"}
+        )
         assert response.status_code == 200
-    response = client.post("/accounts/login/", {"mode": "password", "username": "street_a_admin",
-                                                "password": PASSWORD})
+    response = client.post(
+        "/accounts/login/", {"mode": "password", "username": "street_a_admin", "password": PASSWORD}
+    )
     assert response.status_code == 200
     assert "次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
@@ -144,16 +146,24 @@ def test_password_login_throttled(world: World) -> None:
 
 def test_password_login_and_safe_redirect(world: World) -> None:
     client = Client()
-    response = client.post("/accounts/login/", {"mode": "password", "username": "street_a_admin",
-                                                "password": PASSWORD, "next": "https://evil.example/"})
+    response = client.post(
+        "/accounts/login/",
+        {
+            "mode": "password",
+            "username": "street_a_admin",
+            "password": PASSWORD,
+            "next": "https://evil.example/",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/"
 
 
 def test_sms_login_through_page(world: World, sms_outbox: list[tuple[str, str]]) -> None:
     client = Client()
     assert client.post("/accounts/login/sms-code/", {"phone": WORKER_PHONE}).status_code == 200
-    response = client.post("/accounts/login/", {"mode": "sms", "phone": WORKER_PHONE,
-                                                "code": _code_from(sms_outbox)})
+    response = client.post(
+        "/accounts/login/", {"mode": "sms", "phone": WORKER_PHONE, "code": _code_from(sms_outbox)}
+    )
     assert response.status_code == 302
     assert client.get("/members/me/").status_code == 200
 
@@ -162,8 +172,9 @@ def test_role_grant_only_by_subtree_admin(world: World) -> None:
     nobody = world.users["nobody"]
     with pytest.raises(PermissionDenied):
         role_grant(actor=world.users["street_a_admin"], user=nobody, role="viewer", org_unit=world.street_b)
-    grant = role_grant(actor=world.users["street_a_admin"], user=nobody, role="viewer",
-                       org_unit=world.community_a)
+    grant = role_grant(
+        actor=world.users["street_a_admin"], user=nobody, role="viewer", org_unit=world.community_a
+    )
     assert AuditEntry.objects.filter(action="role.grant", target_id=str(grant.pk)).exists()
     role_revoke(actor=world.users["district_admin"], grant=grant)
     assert RoleGrant.objects.get(pk=grant.pk).revoked_at is not None

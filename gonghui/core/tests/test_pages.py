@@ -25,8 +25,9 @@ def login(username: str) -> Client:
 def _add_members(world: World, n: int) -> None:
     rng = random.Random(n)
     fake = zh_faker(n)
-    save_members([build_member(rng, fake, org_unit=world.unit_a(), employer=world.enterprise_a)
-                  for _ in range(n)])
+    save_members(
+        [build_member(rng, fake, org_unit=world.unit_a(), employer=world.enterprise_a) for _ in range(n)]
+    )
 
 
 @pytest.mark.parametrize("url", ["/members/", "/orgs/", "/orgs/enterprises/", "/audit/", "/jobs/", "/"])

@@ -57,9 +57,15 @@ def row(world: World, rng: random.Random, **over: str) -> list[str]:
 def test_create_encrypts_pii_at_rest_and_derives_sex(world: World) -> None:
     rng = random.Random(3)
     number = make_id_number(rng, sex="F")
-    member = member_create(actor=world.users["street_a_admin"], org_unit=world.unit_a(),
-                           name="李华", id_number=number, phone="13811112222",
-                           joined_on=dt.date(2024, 1, 2), employer=world.enterprise_a)
+    member = member_create(
+        actor=world.users["street_a_admin"],
+        org_unit=world.unit_a(),
+        name="李华",
+        id_number=number,
+        phone="13811112222",
+        joined_on=dt.date(2024, 1, 2),
+        employer=world.enterprise_a,
+    )
     assert member.sex == "F"
     assert member.id_number_masked == number[:6] + "********" + number[-4:]
     with connection.cursor() as cursor:
@@ -73,15 +79,25 @@ def test_create_encrypts_pii_at_rest_and_derives_sex(world: World) -> None:
 
 def test_create_outside_subtree_is_refused(world: World) -> None:
     with pytest.raises(PermissionDenied):
-        member_create(actor=world.users["street_a_admin"], org_unit=world.unit_b(), name="张三",
-                      id_number=make_id_number(random.Random(1)), joined_on=dt.date(2024, 1, 1))
+        member_create(
+            actor=world.users["street_a_admin"],
+            org_unit=world.unit_b(),
+            name="张三",
+            id_number=make_id_number(random.Random(1)),
+            joined_on=dt.date(2024, 1, 1),
+        )
 
 
 def test_duplicate_id_number_is_refused(world: World) -> None:
     existing = Member.objects.get(pk=world.members_a[1].pk)
     with pytest.raises(DomainError) as exc:
-        member_create(actor=world.users["district_admin"], org_unit=world.unit_b(), name="重复",
-                      id_number=existing.id_number, joined_on=dt.date(2024, 1, 1))
+        member_create(
+            actor=world.users["district_admin"],
+            org_unit=world.unit_b(),
+            name="重复",
+            id_number=existing.id_number,
+            joined_on=dt.date(2024, 1, 1),
+        )
     assert exc.value.field == "id_number"
 
 
@@ -93,8 +109,9 @@ def test_import_all_or_nothing_reports_row_and_column(world: World) -> None:
     future = row(world, rng, 入会日期="2999-01-01")
     outside = row(world, rng, 工作单位统一社会信用代码=world.enterprise_b.uscc)
     with pytest.raises(TableError) as exc:
-        members_import(actor=world.users["street_a_admin"], data=xlsx([good, bad_id, future, outside]),
-                       filename="m.xlsx")
+        members_import(
+            actor=world.users["street_a_admin"], data=xlsx([good, bad_id, future, outside]), filename="m.xlsx"
+        )
     errors = {(e.row, e.column) for e in exc.value.errors}
     assert errors == {(3, "身份证号"), (4, "入会日期"), (5, "工作单位统一社会信用代码")}
     assert Member.objects.count() == before
@@ -127,12 +144,14 @@ def test_import_duplicate_within_file(world: World) -> None:
 def test_import_gb18030_csv_and_missing_columns(world: World) -> None:
     rng = random.Random(14)
     text = ",".join(HEADERS) + "\n" + ",".join(row(world, rng)) + "\n"
-    report = members_import(actor=world.users["district_admin"], data=text.encode("gb18030"),
-                            filename="名单.csv")
+    report = members_import(
+        actor=world.users["district_admin"], data=text.encode("gb18030"), filename="名单.csv"
+    )
     assert report.created == 1
     with pytest.raises(TableError) as exc:
-        members_import(actor=world.users["district_admin"], data="姓名,手机号\n张三,139\n".encode(),
-                       filename="m.csv")
+        members_import(
+            actor=world.users["district_admin"], data="姓名,手机号\n张三,139\n".encode(), filename="m.csv"
+        )
     assert {e.column for e in exc.value.errors} == {"id_number", "joined_on"}
 
 
@@ -166,8 +185,12 @@ def test_transfer_and_leave_keep_history(world: World) -> None:
 
 def test_transfer_needs_both_ends(world: World) -> None:
     with pytest.raises(PermissionDenied):
-        member_transfer(actor=world.users["street_a_admin"], member=world.members_a[1],
-                        to_unit=world.unit_b(), on_date=dt.date(2025, 5, 1))
+        member_transfer(
+            actor=world.users["street_a_admin"],
+            member=world.members_a[1],
+            to_unit=world.unit_b(),
+            on_date=dt.date(2025, 5, 1),
+        )
     assert Member.objects.get(pk=world.members_a[1].pk).org_unit_id == world.unit_a().pk
 
 
@@ -175,9 +198,33 @@ def test_reveal_needs_admin_and_is_audited(world: World) -> None:
     member = Member.objects.get(pk=world.members_a[1].pk)
     value = member_reveal(actor=world.users["street_a_admin"], member=member, field="id_number")
     assert value == member.id_number
-    assert AuditEntry.objects.filter(action="member.reveal_id_number", actor=world.users["street_a_admin"]).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="member.reveal_id_number", actor=world.users["street_a_admin"]
+        ).count()
+        == 1
+    )
     with pytest.raises(PermissionDenied):
         member_reveal(actor=world.users["street_a_reviewer"], member=member, field="id_number")
     with pytest.raises(PermissionDenied):
         member_reveal(actor=world.users["street_b_admin"], member=member, field="phone")
     assert AuditEntry.objects.filter(action__startswith="member.reveal").count() == 1
+
+
+def test_transfer_page_as_admin(world: World) -> None:
+    from django.test import Client
+
+    from gonghui.conftest import PASSWORD
+
+    client = Client()
+    client.login(username="district_admin", password=PASSWORD)
+    member = world.members_a[2]
+    response = client.post(
+        f"/members/{member.pk}/transfer/",
+        {"to_unit": world.unit_b().pk, "on_date": "2025-01-02", "note": "调动"},
+    )
+    assert response.status_code == 302
+    assert Member.objects.get(pk=member.pk).org_unit_id == world.unit_b().pk
+    viewer = Client()
+    viewer.login(username="district_viewer", password=PASSWORD)
+    assert viewer.get(f"/members/{member.pk}/leave/").status_code == 404

@@ -52,19 +52,36 @@ def test_level_rules(world: World) -> None:
     with pytest.raises(DomainError):
         org_unit_create(actor=admin, parent=world.unit_a(), name="企业下级", level="enterprise")
     with pytest.raises(PermissionDenied):
-        org_unit_create(actor=world.users["street_a_admin"], parent=world.street_b, name="越权",
-                        level="community", division_code="330199002099")
+        org_unit_create(
+            actor=world.users["street_a_admin"],
+            parent=world.street_b,
+            name="越权",
+            level="community",
+            division_code="330199002099",
+        )
 
 
 def test_enterprise_uscc_validated_and_unique(world: World) -> None:
     admin = world.users["district_admin"]
     with pytest.raises(DomainError) as exc:
-        enterprise_create(actor=admin, parent=world.community_a, name="坏码", uscc="91330199ABCDEFGH12",
-                          industry="C", size="small")
+        enterprise_create(
+            actor=admin,
+            parent=world.community_a,
+            name="坏码",
+            uscc="91330199ABCDEFGH12",
+            industry="C",
+            size="small",
+        )
     assert exc.value.field == "uscc"
     with pytest.raises(DomainError, match="已登记"):
-        enterprise_create(actor=admin, parent=world.community_a, name="重复",
-                          uscc=world.enterprise_b.uscc, industry="C", size="small")
+        enterprise_create(
+            actor=admin,
+            parent=world.community_a,
+            name="重复",
+            uscc=world.enterprise_b.uscc,
+            industry="C",
+            size="small",
+        )
 
 
 def _xlsx(rows: list[list[str]]) -> bytes:
@@ -82,11 +99,23 @@ def test_org_import_builds_subtree_and_is_idempotent(world: World) -> None:
     rng = random.Random(5)
     uscc = make_uscc(rng)
     community_code = world.community_a.division_code
-    data = _xlsx([
-        [world.street_a.division_code, "甲第二社区工会联合会", "社区/园区/网格工会联合会", "330199001077", "", "", "", "", ""],
-        ["330199001077", "杭州新企业有限公司", "企业工会", "", uscc, "C", "小型", "35", "甲路1号"],
-        [community_code, "另一家公司", "企业工会", "", make_uscc(rng), "I", "微型", "8", ""],
-    ])
+    data = _xlsx(
+        [
+            [
+                world.street_a.division_code,
+                "甲第二社区工会联合会",
+                "社区/园区/网格工会联合会",
+                "330199001077",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            ["330199001077", "杭州新企业有限公司", "企业工会", "", uscc, "C", "小型", "35", "甲路1号"],
+            [community_code, "另一家公司", "企业工会", "", make_uscc(rng), "I", "微型", "8", ""],
+        ]
+    )
     admin = world.users["street_a_admin"]
     report = orgs_import(actor=admin, data=data, filename="orgs.xlsx")
     assert report.created == 3
@@ -98,13 +127,56 @@ def test_org_import_builds_subtree_and_is_idempotent(world: World) -> None:
 
 def test_org_import_errors_leave_nothing(world: World) -> None:
     before = OrgUnit.objects.count()
-    data = _xlsx([
-        [world.street_a.division_code, "好社区", "社区/园区/网格工会联合会", "330199001088", "", "", "", "", ""],
-        [world.street_b.division_code, "越权社区", "社区/园区/网格工会联合会", "330199002088", "", "", "", "", ""],
-        ["330199001088", "坏企业", "企业工会", "", "91330199ABCDEFGH12", "Z", "巨型", "-3", ""],
-    ])
+    data = _xlsx(
+        [
+            [
+                world.street_a.division_code,
+                "好社区",
+                "社区/园区/网格工会联合会",
+                "330199001088",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            [
+                world.street_b.division_code,
+                "越权社区",
+                "社区/园区/网格工会联合会",
+                "330199002088",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            ["330199001088", "坏企业", "企业工会", "", "91330199ABCDEFGH12", "Z", "巨型", "-3", ""],
+        ]
+    )
     with pytest.raises(TableError) as exc:
         orgs_import(actor=world.users["street_a_admin"], data=data, filename="orgs.xlsx")
     found = {(e.row, e.column) for e in exc.value.errors}
-    assert {(4, "统一社会信用代码"), (4, "行业门类"), (4, "规模"), (4, "职工人数"), (3, "上级行政区划代码")} <= found
+    assert {
+        (4, "统一社会信用代码"),
+        (4, "行业门类"),
+        (4, "规模"),
+        (4, "职工人数"),
+        (3, "上级行政区划代码"),
+    } <= found
     assert OrgUnit.objects.count() == before
+
+
+def test_roles_page_grants_and_revokes_within_subtree(world: World) -> None:
+    from django.test import Client
+
+    from gonghui.conftest import PASSWORD
+
+    client = Client()
+    client.login(username="street_a_admin", password=PASSWORD)
+    url = f"/orgs/{world.community_a.pk}/roles/"
+    client.post(url, {"username": "nobody", "role": "viewer"})
+    grant = RoleGrant.objects.get(user=world.users["nobody"], org_unit=world.community_a)
+    client.post(url, {"revoke": grant.pk})
+    assert RoleGrant.objects.get(pk=grant.pk).revoked_at is not None
+    assert client.get(f"/orgs/{world.community_b.pk}/roles/").status_code == 404
