@@ -52,4 +52,6 @@ BANK_PAYER_NAME = env_str("BANK_PAYER_NAME", "示范区总工会")
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "var" / "static"))
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=False)
+# Behind a load balancer that sets X-Forwarded-For / X-Forwarded-Proto (see docs/deploy.md).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

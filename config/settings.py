@@ -21,6 +21,16 @@ if not SECRET_KEY:
 # Fernet key (urlsafe base64, 32 bytes). The development key is derived from SECRET_KEY so
 # a first run needs nothing; production sets FIELD_ENCRYPTION_KEY explicitly.
 FIELD_ENCRYPTION_KEY = env.FIELD_ENCRYPTION_KEY
+if not FIELD_ENCRYPTION_KEY and not (DEBUG or TESTING):
+    # Deriving the key from SECRET_KEY would make rotating SECRET_KEY destroy all encrypted data.
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off")
+BEHIND_PROXY = env.BEHIND_PROXY
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+if env.SECURE_COOKIES:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_SSL_REDIRECT = True
 
 ALLOWED_HOSTS = env.ALLOWED_HOSTS
 CSRF_TRUSTED_ORIGINS = env.CSRF_TRUSTED_ORIGINS
@@ -187,7 +197,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "gonghui.api.errors.exception_handler",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "1200/min"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "3000/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "数智工会 Gonghui API",
@@ -198,6 +212,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Never call the public swagger.io validator: users' networks may be closed.
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None},
 }
 
 LOGGING = {

@@ -22,7 +22,7 @@ from gonghui.members.models import Member
 from gonghui.orgs.factories import build_district
 from gonghui.orgs.models import Enterprise, OrgUnit
 
-PASSWORD = "pw-for-tests-123"
+PASSWORD = "pw-for-tests-123"  # noqa: S105 - test accounts only
 
 
 @dataclass
@@ -46,12 +46,17 @@ class World:
         return self.enterprise_b.union
 
 
-def make_user(username: str, *, role: str | None = None, unit: OrgUnit | None = None,
-              superuser: bool = False, phone: str = "") -> User:
+def make_user(
+    username: str,
+    *,
+    role: str | None = None,
+    unit: OrgUnit | None = None,
+    superuser: bool = False,
+    phone: str = "",
+) -> User:
     from gonghui.accounts.services import user_create
 
-    user = user_create(actor=None, username=username, display_name=username, password=PASSWORD,
-                       phone=phone)
+    user = user_create(actor=None, username=username, display_name=username, password=PASSWORD, phone=phone)
     if superuser:
         user.is_superuser = True
         user.is_staff = True
@@ -64,19 +69,32 @@ def make_user(username: str, *, role: str | None = None, unit: OrgUnit | None = 
 def build_world(seed: int = 7) -> World:
     rng = random.Random(seed)
     fake = zh_faker(seed)
-    built = build_district(rng, street_names=["甲街道", "乙街道"], communities_per_street=1,
-                           enterprises_per_street=1)
+    built = build_district(
+        rng, street_names=["甲街道", "乙街道"], communities_per_street=1, enterprises_per_street=1
+    )
     street_a, street_b = built.streets
     community_a, community_b = built.communities
     enterprise_a, enterprise_b = built.enterprises
-    members_a = [build_member(rng, fake, org_unit=enterprise_a.union, employer=enterprise_a)
-                 for _ in range(3)]
-    members_b = [build_member(rng, fake, org_unit=enterprise_b.union, employer=enterprise_b)
-                 for _ in range(3)]
+    members_a = [
+        build_member(rng, fake, org_unit=enterprise_a.union, employer=enterprise_a) for _ in range(3)
+    ]
+    members_b = [
+        build_member(rng, fake, org_unit=enterprise_b.union, employer=enterprise_b) for _ in range(3)
+    ]
     flexible = build_member(rng, fake, org_unit=community_a, kind="flexible")
     save_members([*members_a, *members_b, flexible])
-    world = World(built.district, street_a, street_b, community_a, community_b, enterprise_a,
-                  enterprise_b, members_a, members_b, flexible)
+    world = World(
+        built.district,
+        street_a,
+        street_b,
+        community_a,
+        community_b,
+        enterprise_a,
+        enterprise_b,
+        members_a,
+        members_b,
+        flexible,
+    )
     world.users = {
         "superuser": make_user("root", superuser=True),
         "district_admin": make_user("district_admin", role=Role.ADMIN, unit=built.district),
@@ -84,10 +102,8 @@ def build_world(seed: int = 7) -> World:
         "street_a_admin": make_user("street_a_admin", role=Role.ADMIN, unit=street_a),
         "street_a_reviewer": make_user("street_a_reviewer", role=Role.REVIEWER, unit=street_a),
         "street_b_admin": make_user("street_b_admin", role=Role.ADMIN, unit=street_b),
-        "enterprise_a_admin": make_user("enterprise_a_admin", role=Role.ADMIN,
-                                        unit=enterprise_a.union),
-        "worker_a": make_user("worker_a", role=Role.WORKER, unit=enterprise_a.union,
-                              phone="13900000011"),
+        "enterprise_a_admin": make_user("enterprise_a_admin", role=Role.ADMIN, unit=enterprise_a.union),
+        "worker_a": make_user("worker_a", role=Role.WORKER, unit=enterprise_a.union, phone="13900000011"),
         "nobody": make_user("nobody"),
     }
     members_a[0].user = world.users["worker_a"]

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from gonghui.accounts import services
 from gonghui.accounts.forms import PasswordLoginForm, SmsLoginForm
 from gonghui.core.errors import DomainError
+from gonghui.core.middleware import client_ip
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -25,7 +26,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         request.POST if mode == "password" and request.method == "POST" else None
     )
     sms_form = SmsLoginForm(request.POST if mode == "sms" and request.method == "POST" else None)
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     if request.method == "POST" and mode == "password" and password_form.is_valid():
         username = password_form.cleaned_data["username"]
         try:

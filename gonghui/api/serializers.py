@@ -35,7 +35,9 @@ class EnterpriseSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
 
 class MemberSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
-    employer_name = serializers.CharField(source="employer.name", read_only=True, default=None)
+    employer_name = serializers.CharField(
+        source="employer.name", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Member
@@ -67,7 +69,7 @@ class MemberCreateSerializer(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEntry

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gonghui.api import views
@@ -15,4 +15,6 @@ urlpatterns = [
     path("members/<int:pk>", views.MemberDetail.as_view(), name="member_detail"),
     path("audit", views.AuditList.as_view(), name="audit_list"),
     path("jobs/<int:pk>", views.JobDetail.as_view(), name="job_detail"),
+    # Last: every other URL under /api/v1/ answers the JSON error format, not the HTML page.
+    re_path(r"^", views.api_not_found, name="not_found"),
 ]

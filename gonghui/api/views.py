@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gonghui.api import serializers as s
 from gonghui.api.auth import api_user
+from gonghui.api.filters import MemberFilter
 from gonghui.api.idempotency import idempotent
 from gonghui.audit.selectors import audit_list
 from gonghui.core.errors import NotFound
@@ -27,8 +30,18 @@ ERRORS = {
     400: OpenApiResponse(s.ErrorSerializer, description="输入错误"),
     401: OpenApiResponse(s.ErrorSerializer, description="未认证"),
     403: OpenApiResponse(s.ErrorSerializer, description="无权限"),
-    404: OpenApiResponse(s.ErrorSerializer, description="不存在或无权访问"),
+    404: OpenApiResponse(s.ErrorSerializer, description="不存在或无权访问（含页码超出范围）"),
 }
+WRITE_ERRORS = {
+    **ERRORS,
+    409: OpenApiResponse(s.ErrorSerializer, description="Idempotency-Key 已用于不同的请求"),
+    415: OpenApiResponse(s.ErrorSerializer, description="请求体须为 JSON"),
+}
+
+
+def _documented_get(serializer: Any) -> Any:
+    """Publish the error answers of a GET too, so clients (and the schema fuzzer) know them."""
+    return extend_schema_view(get=extend_schema(responses={200: serializer, **ERRORS}))
 
 
 class MeView(APIView):
@@ -52,7 +65,27 @@ class MeView(APIView):
         )
 
 
-class OrgUnitList(generics.ListAPIView):  # type: ignore[type-arg]
+class _UnitParentIds(generics.GenericAPIView):  # type: ignore[type-arg]
+    """Give the serializer ``parent_ids`` for the units being serialised: one query, scoped.
+
+    A parent outside the caller's subtrees stays null, like any other object they cannot see.
+    """
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        instance = args[0] if args else kwargs.get("instance")
+        units = [instance] if isinstance(instance, OrgUnit) else list(instance or [])
+        parent_paths = {unit.path[: -OrgUnit.steplen] for unit in units if unit.depth > 1}
+        context = kwargs.setdefault("context", self.get_serializer_context())
+        context["parent_ids"] = (
+            dict(self.get_queryset().filter(path__in=parent_paths).values_list("path", "id"))
+            if parent_paths
+            else {}
+        )
+        return super().get_serializer(*args, **kwargs)
+
+
+@_documented_get(s.OrgUnitSerializer(many=True))
+class OrgUnitList(_UnitParentIds, generics.ListAPIView):  # type: ignore[type-arg]
     required_scope = "orgs:read"
     serializer_class = s.OrgUnitSerializer
     filterset_fields = ["level", "division_code"]
@@ -60,13 +93,9 @@ class OrgUnitList(generics.ListAPIView):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[OrgUnit]:
         return org_selectors.org_unit_list(user=self.request.user)
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["parent_ids"] = dict(self.get_queryset().values_list("path", "id"))
-        return context
 
-
-class OrgUnitDetail(generics.RetrieveAPIView):  # type: ignore[type-arg]
+@_documented_get(s.OrgUnitSerializer)
+class OrgUnitDetail(_UnitParentIds, generics.RetrieveAPIView):  # type: ignore[type-arg]
     required_scope = "orgs:read"
     serializer_class = s.OrgUnitSerializer
 
@@ -74,6 +103,7 @@ class OrgUnitDetail(generics.RetrieveAPIView):  # type: ignore[type-arg]
         return org_selectors.org_unit_list(user=self.request.user)
 
 
+@_documented_get(s.EnterpriseSerializer(many=True))
 class EnterpriseList(generics.ListAPIView):  # type: ignore[type-arg]
     required_scope = "orgs:read"
     serializer_class = s.EnterpriseSerializer
@@ -83,16 +113,18 @@ class EnterpriseList(generics.ListAPIView):  # type: ignore[type-arg]
         return org_selectors.enterprise_list(user=self.request.user).order_by("pk")
 
 
+@_documented_get(s.MemberSerializer(many=True))
 class MemberListCreate(generics.ListAPIView):  # type: ignore[type-arg]
     required_scope = "members:read"
     required_write_scope = "members:write"
     serializer_class = s.MemberSerializer
-    filterset_fields = ["kind", "status", "sex", "org_unit_id"]
+    filterset_class = MemberFilter
+    parser_classes = [JSONParser]  # the API speaks JSON; form bodies get 415
 
     def get_queryset(self) -> QuerySet[Member]:
         return member_selectors.member_list(user=self.request.user).order_by("pk")
 
-    @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer, **ERRORS})
+    @extend_schema(request=s.MemberCreateSerializer, responses={201: s.MemberSerializer, **WRITE_ERRORS})
     @idempotent
     def post(self, request: Request) -> Response:
         payload = s.MemberCreateSerializer(data=request.data)
@@ -114,6 +146,7 @@ class MemberListCreate(generics.ListAPIView):  # type: ignore[type-arg]
         return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
+@_documented_get(s.MemberSerializer)
 class MemberDetail(generics.RetrieveAPIView):  # type: ignore[type-arg]
     required_scope = "members:read"
     serializer_class = s.MemberSerializer
@@ -122,6 +155,7 @@ class MemberDetail(generics.RetrieveAPIView):  # type: ignore[type-arg]
         return member_selectors.member_list(user=self.request.user)
 
 
+@_documented_get(s.AuditEntrySerializer(many=True))
 class AuditList(generics.ListAPIView):  # type: ignore[type-arg]
     required_scope = "audit:read"
     serializer_class = s.AuditEntrySerializer
@@ -131,9 +165,19 @@ class AuditList(generics.ListAPIView):  # type: ignore[type-arg]
         return audit_list(user=self.request.user)
 
 
+@_documented_get(s.JobSerializer)
 class JobDetail(generics.RetrieveAPIView):  # type: ignore[type-arg]
     required_scope = "jobs:read"
     serializer_class = s.JobSerializer
 
     def get_queryset(self) -> QuerySet[Any]:
         return job_list(user=self.request.user)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any unknown URL under /api/v1/: the API's JSON 404 instead of the HTML error page."""
+    return JsonResponse(
+        {"code": "not_found", "message": "接口不存在", "field": None},
+        status=404,
+        json_dumps_params={"ensure_ascii": False},
+    )

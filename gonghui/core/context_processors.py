@@ -11,7 +11,7 @@ from gonghui.accounts.permissions import is_staff_somewhere
 
 # (url name, label, who sees it: "staff" | "admin" | "member" | "all")
 NAV_ITEMS: list[tuple[str, str, str]] = [
-    ("core:home", "工作台", "all"),
+    ("core:home", "工作台", "staff"),
     ("orgs:unit_list", "组织", "staff"),
     ("orgs:enterprise_list", "企业", "staff"),
     ("members:list", "会员", "staff"),

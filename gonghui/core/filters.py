@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 
 
 class StyledFilterSet(django_filters.FilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.form.fields.values():
+            # "全部" instead of Django's "---------" for an unset filter.
+            if hasattr(field, "empty_label"):
+                field.empty_label = "全部"
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0][0] == "":
+                    field.choices = [("", "全部"), *choices[1:]]
             widget = field.widget
             css = (
                 "form-select form-select-sm"

@@ -3,11 +3,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from gonghui.core import request_context
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address; behind our own load balancer, the last hop it appended."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()[:45]
+    return str(request.META.get("REMOTE_ADDR", ""))[:45]
 
 
 class RequestIdMiddleware:
@@ -18,10 +28,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        tokens = request_context.bind(
-            incoming if _SAFE_ID.match(incoming) else None,
-            request.META.get("REMOTE_ADDR", ""),
-        )
+        tokens = request_context.bind(incoming if _SAFE_ID.match(incoming) else None, client_ip(request))
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_context.current_request_id()

@@ -1,0 +1,184 @@
+"""Reads of the mutual-aid module, always through ``visible_to``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+
+from gonghui.accounts.models import User
+from gonghui.core.errors import NotFound
+from gonghui.core.scoping import granted_paths, subtree_q
+from gonghui.members.models import Member
+from gonghui.mutual_aid.models import (
+    Claim,
+    ClaimLine,
+    Consent,
+    Enrolment,
+    IntakeBatch,
+    PayoutBatch,
+    Plan,
+)
+
+
+def plan_list(*, user: User | AnonymousUser) -> QuerySet[Plan]:
+    """Plans run by unions in the user's subtrees, plus those covering the user's own union."""
+    visible = Plan.objects.visible_to(user)
+    member = getattr(user, "member", None) if user.is_authenticated else None
+    if member is not None:
+        ancestors = [member.org_unit.path[:i] for i in range(4, len(member.org_unit.path) + 1, 4)]
+        visible = visible | Plan.objects.filter(org_unit__path__in=ancestors)
+    return visible.select_related("org_unit", "current_version").distinct()
+
+
+def plan_get_for_user(*, user: User | AnonymousUser, plan_id: int) -> Plan:
+    plan = plan_list(user=user).filter(pk=plan_id).first()
+    if plan is None:
+        raise NotFound()
+    return plan
+
+
+def claim_list(*, user: User | AnonymousUser, action: str = "view") -> QuerySet[Claim]:
+    """Claims of members in the user's subtrees (or the worker's own)."""
+    return Claim.objects.visible_to(user, action).select_related("member", "org_unit", "plan")
+
+
+def review_queue(*, user: User | AnonymousUser) -> QuerySet[Claim]:
+    """Claims waiting for a decision the user may take (level 1: the plan's union; level 2:
+    the union above it)."""
+    if not user.is_authenticated:
+        return Claim.objects.none()
+    base = Claim.objects.filter(status=Claim.Status.IN_REVIEW)
+    if user.is_superuser:
+        return base.select_related("member", "org_unit", "plan")
+    paths = granted_paths(user, "review")
+    level1 = Q(approvals_done=0) & subtree_q("plan__org_unit__path", paths)
+    # Level 2 (two-level approval): the reviewer holds the review role on an ancestor of
+    # the plan's union; path prefixes of length len-4 are the parent.
+    parents = [p for p in paths]
+    level2 = Q(approvals_done=1, approvals_needed=2) & Q(plan__org_unit__depth__gt=1)
+    level2_q = Q(pk__in=[])
+    for path in parents:
+        level2_q |= Q(plan__org_unit__path__startswith=path) & ~Q(plan__org_unit__path=path)
+    return base.filter(level1 | (level2 & level2_q)).select_related("member", "org_unit", "plan")
+
+
+def claim_get_for_user(*, user: User | AnonymousUser, claim_id: int) -> Claim:
+    """One claim, visible by subtree, as reviewer of its plan, or as its member."""
+    claim = (
+        claim_list(user=user).filter(pk=claim_id).first()
+        or review_queue(user=user).filter(pk=claim_id).first()
+    )
+    if claim is None:
+        raise NotFound()
+    return claim
+
+
+def claim_archive(*, claim: Claim) -> dict[str, Any]:
+    """Everything the archive keeps for an authorised claim: lines with traces, settlements,
+    documents, events and payouts."""
+    return {
+        "lines": list(claim.lines.select_related("settlement").order_by("superseded_at", "id")),
+        "documents": list(claim.documents.all()),
+        "events": list(claim.events.select_related("actor")),
+        "payouts": list(claim.payouts.select_related("batch")),
+    }
+
+
+def member_claims(*, user: User) -> QuerySet[Claim]:
+    """The worker's own claims, newest first."""
+    return Claim.objects.filter(member__user=user).select_related("plan").order_by("-created_at")
+
+
+def member_consents(*, member: Member) -> dict[str, Consent | None]:
+    live = {c.source: c for c in Consent.objects.filter(member=member, revoked_at__isnull=True)}
+    return {source: live.get(source) for source in Consent.Source.values}
+
+
+def intake_list(*, user: User | AnonymousUser) -> QuerySet[IntakeBatch]:
+    return IntakeBatch.objects.visible_to(user).select_related("created_by", "org_unit")
+
+
+def payout_batch_list(*, user: User | AnonymousUser) -> QuerySet[PayoutBatch]:
+    return PayoutBatch.objects.visible_to(user).select_related("org_unit", "created_by")
+
+
+def enrolment_list(*, user: User | AnonymousUser) -> QuerySet[Enrolment]:
+    return (
+        Enrolment.objects.visible_to(user)
+        .filter(cancelled_at__isnull=True)
+        .select_related("member", "plan", "org_unit", "member__employer")
+    )
+
+
+def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
+    """Figures for the dashboard: by street, industry, month and benefit (set-based)."""
+    claims = claim_list(user=user).filter(plan=plan).exclude(status=Claim.Status.CANCELLED)
+    enrolled = Enrolment.objects.visible_to(user).filter(plan=plan, cancelled_at__isnull=True)
+    applied_statuses = [s for s in Claim.Status.values if s not in ("candidate", "cancelled")]
+    totals = claims.aggregate(
+        candidates=Count("id"),
+        applied=Count("id", filter=Q(status__in=applied_statuses)),
+        paid=Count("id", filter=Q(status=Claim.Status.PAID)),
+        paid_amount=Sum("amount", filter=Q(status=Claim.Status.PAID)),
+        owed_total=Sum("amount"),
+        auto=Count("id", filter=Q(status__in=applied_statuses, needs_review=False, approvals_needed=1)),
+    )
+    totals["enrolled_members"] = enrolled.values("member_id").distinct().count()
+    totals["fees"] = enrolled.aggregate(s=Sum("fee"))["s"] or 0
+    totals["automation_rate"] = (
+        round(100 * totals["auto"] / totals["applied"], 1) if totals["applied"] else None
+    )
+    paid = claims.filter(status=Claim.Status.PAID, first_discharge__isnull=False)
+    days = paid.annotate(
+        wait=ExpressionWrapper(F("paid_at") - F("applied_at"), output_field=DurationField())
+    ).aggregate(avg=Avg("wait"))["avg"]
+    totals["avg_apply_to_paid_days"] = round(days.total_seconds() / 86400, 1) if days else None
+    # Streets are the depth-5 ancestors (全总/省/市/区/镇街): group by the path prefix.
+    street_len = 5 * 4
+    by_street: dict[str, dict[str, Any]] = {}
+    for row in claims.values("org_unit__path").annotate(n=Count("id"), total=Sum("amount")):
+        key = row["org_unit__path"][:street_len]
+        entry = by_street.setdefault(key, {"n": 0, "amount": 0})
+        entry["n"] += row["n"]
+        entry["amount"] += row["total"] or 0
+    from gonghui.orgs.models import OrgUnit
+
+    names = dict(OrgUnit.objects.filter(path__in=list(by_street)).values_list("path", "name"))
+    streets = [
+        {"name": names.get(k, k), "claims": v["n"], "amount": float(v["amount"])}
+        for k, v in sorted(by_street.items())
+    ]
+    by_industry = [
+        {"name": r["member__employer__industry"] or "—", "claims": r["n"], "amount": float(r["total"] or 0)}
+        for r in claims.values("member__employer__industry")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("member__employer__industry")
+    ]
+    by_month = [
+        {
+            "month": r["m"].strftime("%Y-%m") if r["m"] else "—",
+            "claims": r["n"],
+            "amount": float(r["total"] or 0),
+        }
+        for r in claims.annotate(m=TruncMonth("first_discharge"))
+        .values("m")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("m")
+    ]
+    by_benefit = [
+        {"name": r["benefit"], "lines": r["n"], "amount": float(r["total"] or 0)}
+        for r in ClaimLine.objects.filter(claim__in=claims, superseded_at__isnull=True)
+        .values("benefit")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("benefit")
+    ]
+    return {
+        "totals": totals,
+        "by_street": streets,
+        "by_industry": by_industry,
+        "by_month": by_month,
+        "by_benefit": by_benefit,
+    }

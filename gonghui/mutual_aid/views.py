@@ -1,0 +1,424 @@
+"""Pages of the mutual-aid module: thin — selectors to read, services to write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from gonghui.accounts.permissions import can, is_staff_somewhere
+from gonghui.core.errors import DomainError, NotFound
+from gonghui.core.http import AuthedRequest
+from gonghui.core.jobs import job_start, store_upload
+from gonghui.core.listing import Column, render_list
+from gonghui.core.tabular import TableError
+from gonghui.members.selectors import member_for_user
+from gonghui.mutual_aid import claims as claim_services
+from gonghui.mutual_aid import payouts, plans, selectors
+from gonghui.mutual_aid.forms import (
+    ApplyForm,
+    DocumentForm,
+    IntakeForm,
+    PolicyForm,
+    RejectForm,
+    ReturnFileForm,
+)
+from gonghui.mutual_aid.models import Claim, Consent, PayoutBatch
+from gonghui.orgs.models import OrgUnit
+
+
+def _staff(request: AuthedRequest) -> None:
+    if not is_staff_somewhere(request.user):
+        raise Http404
+
+
+@login_required
+def home(request: AuthedRequest) -> HttpResponse:
+    """Workers: consent and their claims (phone page). Staff: the statistics dashboard."""
+    if not is_staff_somewhere(request.user):
+        member = member_for_user(user=request.user)
+        if member is None:
+            return render(request, "members/me_unbound.html", {"title": "医疗互助"})
+        return render(
+            request,
+            "mutual_aid/worker_home.html",
+            {
+                "title": "医疗互助",
+                "member": member,
+                "consents": selectors.member_consents(member=member),
+                "sources": Consent.Source.choices,
+                "claims": selectors.member_claims(user=request.user),
+            },
+        )
+    plan_list = list(selectors.plan_list(user=request.user))
+    plan = next(
+        (p for p in plan_list if str(p.pk) == request.GET.get("plan")), plan_list[0] if plan_list else None
+    )
+    stats = selectors.statistics(user=request.user, plan=plan) if plan else None
+    return render(
+        request,
+        "mutual_aid/dashboard.html",
+        {
+            "title": "医疗互助",
+            "plans": plan_list,
+            "plan": plan,
+            "stats": stats,
+            "queue_count": selectors.review_queue(user=request.user).count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def consent_change(request: AuthedRequest) -> HttpResponse:
+    member = member_for_user(user=request.user)
+    if member is None:
+        raise Http404
+    source = request.POST.get("source", "")
+    try:
+        if request.POST.get("grant"):
+            plans.consent_grant(member=member, source=source, actor=request.user)
+            messages.success(request, "已授权，可随时撤回")
+        else:
+            plans.consent_revoke(member=member, source=source, actor=request.user)
+            messages.info(request, "已撤回授权，工会将不再读取该来源的数据")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("mutual_aid:home")
+
+
+def open_link(request: HttpRequest, signed: str) -> HttpResponse:
+    """The SMS link: signs the member in once and opens the pre-filled application."""
+    try:
+        claim, user = claim_services.claim_open_link(signed=signed)
+    except DomainError as exc:
+        return render(
+            request, "mutual_aid/link_invalid.html", {"title": "链接无效", "message": exc.message}, status=410
+        )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("mutual_aid:claim_detail", claim.pk)
+
+
+@login_required
+def claim_detail(request: AuthedRequest, claim_id: int) -> HttpResponse:
+    try:
+        claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    own = claim.member.user_id == request.user.pk
+    if own and not is_staff_somewhere(request.user):
+        return _worker_claim(request, claim)
+    level_unit = claim_services.review_level_unit(claim, claim.approvals_done + 1)
+    return render(
+        request,
+        "mutual_aid/claim_detail.html",
+        {
+            "title": f"申报 #{claim.pk}",
+            "claim": claim,
+            **selectors.claim_archive(claim=claim),
+            "can_review": claim.status in {"in_review", "needs_documents"}
+            and can(request.user, "review", level_unit),
+            "reject_form": RejectForm(),
+        },
+    )
+
+
+def _worker_claim(request: AuthedRequest, claim: Claim) -> HttpResponse:
+    form = ApplyForm(request.POST or None) if claim.status == Claim.Status.CANDIDATE else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        try:
+            claim_services.claim_apply(
+                actor=request.user,
+                claim=claim,
+                bank_card=form.cleaned_data["bank_card"],
+                bank_name=form.cleaned_data["bank_name"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return redirect("mutual_aid:claim_detail", claim.pk)
+    return render(
+        request,
+        "mutual_aid/worker_claim.html",
+        {
+            "title": "一键申报",
+            "claim": claim,
+            "form": form,
+            "lines": claim.lines.filter(superseded_at__isnull=True).select_related("settlement"),
+            "missing": claim_services.required_documents(claim),
+            "document_form": DocumentForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def claim_document(request: AuthedRequest, claim_id: int) -> HttpResponse:
+    try:
+        claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            claim_services.claim_upload_document(
+                actor=request.user,
+                claim=claim,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+            messages.success(request, "材料已上传")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "请选择要上传的文件")
+    return redirect("mutual_aid:claim_detail", claim.pk)
+
+
+@login_required
+def document_download(request: AuthedRequest, document_id: int) -> HttpResponse | FileResponse:
+    """Serve an uploaded document only to those who may see its claim (never from /media/)."""
+    from gonghui.mutual_aid.models import ClaimDocument
+
+    document = ClaimDocument.objects.filter(pk=document_id).select_related("claim").first()
+    if document is None:
+        raise Http404
+    try:
+        selectors.claim_get_for_user(user=request.user, claim_id=document.claim_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    return FileResponse(document.file.open("rb"), filename=document.file.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_POST
+def claim_decide(request: AuthedRequest, claim_id: int, decision: str) -> HttpResponse:
+    try:
+        claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
+        if decision == "approve":
+            claim_services.claim_approve(actor=request.user, claim=claim, note=request.POST.get("note", ""))
+            messages.success(request, "已核准")
+        elif decision == "reject":
+            claim_services.claim_reject(
+                actor=request.user, claim=claim, reason=request.POST.get("reason", "")
+            )
+            messages.info(request, "已驳回，原因已告知职工")
+        else:
+            raise Http404
+    except NotFound as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("mutual_aid:claim_detail", claim_id)
+
+
+CLAIM_COLUMNS = [
+    Column("申报", lambda c: f"#{c.pk}"),
+    Column("职工", "member.name", sort="member__name"),
+    Column("工会", "org_unit.name"),
+    Column("金额", "amount", sort="amount"),
+    Column("状态", "status", sort="status"),
+    Column("需人工审核", lambda c: "是" if c.needs_review else "否"),
+    Column("生成时间", "created_at", sort="created_at"),
+    Column("到账时间", "paid_at", sort="paid_at"),
+]
+
+
+@login_required
+def claim_list(request: AuthedRequest) -> HttpResponse:
+    _staff(request)
+    queryset = selectors.claim_list(user=request.user)
+    if request.GET.get("status") in Claim.Status.values:
+        queryset = queryset.filter(status=request.GET["status"])
+    return render_list(
+        request,
+        queryset=queryset,
+        columns=CLAIM_COLUMNS,
+        title="互助申报",
+        export_name="mutual-aid-claims",
+        default_sort="-created_at",
+        extra={"statuses": Claim.Status.choices},
+        template="mutual_aid/claim_list.html",
+    )
+
+
+@login_required
+def review_queue(request: AuthedRequest) -> HttpResponse:
+    _staff(request)
+    return render_list(
+        request,
+        queryset=selectors.review_queue(user=request.user),
+        columns=CLAIM_COLUMNS,
+        title="待审核",
+        default_sort="created_at",
+    )
+
+
+@login_required
+def intake(request: AuthedRequest) -> HttpResponse:
+    """Upload settlements; intake + screening run as a job with a progress bar."""
+    _staff(request)
+    units = OrgUnit.objects.visible_to(request.user, "manage").order_by("depth")
+    form = IntakeForm(request.POST or None, request.FILES or None)
+    job = None
+    if request.method == "POST" and form.is_valid() and units.exists():
+        upload = form.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not (name.endswith(".csv") or name.endswith(".xlsx")):
+            form.add_error("file", "仅支持 .csv 或 .xlsx 文件")
+        elif upload.size > 200 * 1024 * 1024:
+            form.add_error("file", "文件超过 200 MB，请使用命令行导入")
+        else:
+            unit = units.first()
+            path = store_upload(upload.read(), ".xlsx" if name.endswith(".xlsx") else ".csv")
+            job = job_start(
+                actor=request.user,
+                kind="mutual_aid.intake",
+                title=f"医保数据导入：{upload.name}",
+                org_unit=unit,
+                params={
+                    "path": path,
+                    "filename": upload.name,
+                    "org_unit_id": unit.pk,
+                    "skip_invalid": form.cleaned_data["skip_invalid"],
+                    "base_url": request.build_absolute_uri("/").rstrip("/"),
+                },
+            )
+    batches = selectors.intake_list(user=request.user)[:20]
+    return render(
+        request,
+        "mutual_aid/intake.html",
+        {"title": "医保数据导入", "form": form, "job": job, "batches": batches},
+    )
+
+
+@login_required
+def intake_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.intake_list(user=request.user).filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404
+    return render(
+        request, "mutual_aid/intake_detail.html", {"title": f"导入批次 #{batch.pk}", "batch": batch}
+    )
+
+
+@login_required
+def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
+    _staff(request)
+    try:
+        plan = selectors.plan_get_for_user(user=request.user, plan_id=plan_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    editable = can(request.user, "manage", plan.org_unit)
+    form = PolicyForm(
+        request.POST or None,
+        initial={"policy_yaml": plan.current_version.policy_yaml if plan.current_version else ""},
+    )
+    if request.method == "POST" and editable and form.is_valid():
+        try:
+            plans.plan_version_create(
+                actor=request.user,
+                plan=plan,
+                policy_yaml=form.cleaned_data["policy_yaml"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            form.add_error("policy_yaml", exc.message)
+        else:
+            messages.success(request, "已保存为新版本")
+            return redirect("mutual_aid:plan_detail", plan.pk)
+    return render(
+        request,
+        "mutual_aid/plan_detail.html",
+        {
+            "title": str(plan),
+            "plan": plan,
+            "form": form,
+            "editable": editable,
+            "versions": plan.versions.select_related("created_by"),
+        },
+    )
+
+
+@login_required
+def payout_list(request: AuthedRequest) -> HttpResponse:
+    _staff(request)
+    units = OrgUnit.objects.visible_to(request.user, "manage").order_by("depth")
+    if request.method == "POST" and units.exists():
+        try:
+            batch = payouts.payout_batch_create(actor=request.user, org_unit=units.first())
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            if batch is None:
+                messages.info(request, "没有待打款的申报")
+            else:
+                messages.success(
+                    request,
+                    f"已生成打款批次 {batch.reference}：{batch.line_count} 笔，{batch.total_amount} 元",
+                )
+        return redirect("mutual_aid:payout_list")
+    return render(
+        request,
+        "mutual_aid/payouts.html",
+        {
+            "title": "打款批次",
+            "batches": selectors.payout_batch_list(user=request.user)[:50],
+            "approved_count": selectors.claim_list(user=request.user, action="manage")
+            .filter(status="approved")
+            .count(),
+            "return_form": ReturnFileForm(),
+        },
+    )
+
+
+def _batch(request: AuthedRequest, batch_id: int) -> PayoutBatch:
+    batch = PayoutBatch.objects.visible_to(request.user, "manage").filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404
+    return batch
+
+
+@login_required
+def payout_file(request: AuthedRequest, batch_id: int, fmt: str) -> HttpResponse:
+    batch = _batch(request, batch_id)
+    if fmt not in {"xlsx", "csv"}:
+        raise Http404
+    from gonghui.audit.services import audit_record
+
+    audit_record(actor=request.user, action="mutual_aid.payout_file", target=batch, org_unit=batch.org_unit)
+    content_type = (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        if fmt == "xlsx"
+        else "text/csv; charset=utf-8"
+    )
+    response = HttpResponse(payouts.payout_file(batch, fmt), content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename={batch.reference}.{fmt}"
+    return response
+
+
+@login_required
+@require_POST
+def payout_return(request: AuthedRequest, batch_id: int) -> HttpResponse:
+    batch = _batch(request, batch_id)
+    form = ReturnFileForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = payouts.payout_return_import(
+                actor=request.user, batch=batch, data=upload.read(), filename=upload.name or ""
+            )
+        except TableError as exc:
+            for error in exc.errors[:20]:
+                messages.error(request, str(error))
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"回盘完成：成功 {report.paid} 笔，失败 {report.failed} 笔，已处理过 {report.unchanged} 笔",
+            )
+    return redirect("mutual_aid:payout_list")
