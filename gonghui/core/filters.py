@@ -16,7 +16,7 @@ class StyledFilterSet(django_filters.FilterSet):
             if hasattr(field, "empty_label"):
                 field.empty_label = "全部"
             elif isinstance(field, forms.ChoiceField):
-                choices = list(field.choices)
+                choices = list(field.choices)  # type: ignore[arg-type]
                 if choices and choices[0][0] == "":
                     field.choices = [("", "全部"), *choices[1:]]
             widget = field.widget

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.accounts.models import User
@@ -111,7 +111,11 @@ def member_create(
         raise DomainError("future_date", "日期不能晚于今天", field="joined_on")
     if Member.objects.filter(id_number_index=member.id_number_index).exists():
         raise DomainError("duplicate_member", "该身份证号已在会员库中", field="id_number")
-    member.save()
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:  # a concurrent registration of the same ID number won
+        raise DomainError("duplicate_member", "该身份证号已在会员库中", field="id_number") from exc
     MembershipEvent.objects.create(
         member=member, kind="join", to_unit=org_unit, on_date=joined_on, actor=actor
     )

@@ -182,10 +182,10 @@ def member_import(request: AuthedRequest) -> HttpResponse:
 def member_import_template(request: AuthedRequest) -> HttpResponse:
     example = [
         "张三",
-        "330109199001011236",
+        "330109199001011239",
         "13800138000",
         "正式职工",
-        "91330109MA2B3C4D5E",
+        "91330109MA2B3C4D5Q",  # valid check characters, like the ID above
         "",
         "2024-01-15",
     ]

@@ -89,10 +89,12 @@ def claim_notify(*, claim_id: int, base_url: str) -> str | None:
     return message.status
 
 
+@transaction.atomic
 def _worker_user_for(member: Member) -> User:
     """The member's login, created on first use of a link (phone-code login afterwards)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)  # the caller's copy may be stale
     if member.user_id:
-        return member.user  # type: ignore[return-value]
+        return User.objects.get(pk=member.user_id)
     user = User(
         username=f"m{member.pk}",
         display_name=member.name,

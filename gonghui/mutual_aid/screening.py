@@ -257,7 +257,11 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
             claim=claim, kind="recalculated", note=f"数据更新后重新计算：{claim.amount} → {total} 元"
         )
         claim.amount = total
-        claim.save(update_fields=["amount"])
+        if total == 0 and claim.status in OPEN_STATUSES:
+            # Everything it held was reversed or re-attributed: nothing left to apply for.
+            claim.status = Claim.Status.CANCELLED
+            ClaimEvent.objects.create(claim=claim, kind="cancelled", note="明细均已撤销，申报自动作废")
+        claim.save(update_fields=["amount", "status"])
     result.new_claims.extend(c.pk for c in new_claims)
     result.new_lines += len(lines)
 

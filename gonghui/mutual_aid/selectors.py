@@ -21,6 +21,7 @@ from gonghui.mutual_aid.models import (
     PayoutBatch,
     Plan,
 )
+from gonghui.orgs.industries import Industry
 
 
 def plan_list(*, user: User | AnonymousUser) -> QuerySet[Plan]:
@@ -152,7 +153,13 @@ def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
         for k, v in sorted(by_street.items())
     ]
     by_industry = [
-        {"name": r["member__employer__industry"] or "—", "claims": r["n"], "amount": float(r["total"] or 0)}
+        {
+            "name": Industry(r["member__employer__industry"]).label
+            if r["member__employer__industry"]
+            else "灵活就业",
+            "claims": r["n"],
+            "amount": float(r["total"] or 0),
+        }
         for r in claims.values("member__employer__industry")
         .annotate(n=Count("id"), total=Sum("amount"))
         .order_by("member__employer__industry")

@@ -26,8 +26,45 @@ from gonghui.mutual_aid.forms import (
     RejectForm,
     ReturnFileForm,
 )
-from gonghui.mutual_aid.models import Claim, Consent, PayoutBatch
+from gonghui.mutual_aid.models import Claim, ClaimLine, Consent, PayoutBatch
 from gonghui.orgs.models import OrgUnit
+
+# Archive events (ClaimEvent.kind) as staff read them.
+EVENT_LABELS = {
+    "screened": "智能筛查",
+    "notified": "短信提醒",
+    "link_opened": "打开申报链接",
+    "applied": "提交申报",
+    "document": "上传材料",
+    "auto_approved": "自动核准",
+    "approved": "人工核准",
+    "rejected": "驳回",
+    "payout": "纳入打款",
+    "paid": "已到账",
+    "payout_failed": "打款失败",
+    "anomaly": "金额异常",
+    "recalculated": "重新计算",
+}
+# A benefit without a ``name`` in the policy file is described by its kind.
+BENEFIT_KIND_LABELS = {"tiered_ratio": "按比例补助", "per_day": "住院天数补助", "lump_sum": "定额补助"}
+
+
+def _labelled(claim: Claim, lines: list[ClaimLine]) -> list[ClaimLine]:
+    """Give the claim's lines names people read (the policy version's item and benefit names,
+    the critical-illness category's Chinese name) next to their codes."""
+    from gonghui.mutual_aid.assessment.service import default_catalogue
+
+    items = {i.code: i for i in plans.policy_of(claim.plan_version).items}
+    categories = {c.code: c.name_zh for c in default_catalogue().categories}
+    for line in lines:
+        item = items.get(line.item)
+        benefit = next((b for b in item.benefits if b.code == line.benefit), None) if item else None
+        line.item_name = item.name if item else line.item  # type: ignore[attr-defined]
+        line.benefit_name = (benefit.name if benefit else "") or BENEFIT_KIND_LABELS.get(  # type: ignore[attr-defined]
+            line.kind, line.benefit
+        )
+        line.category_name = categories.get(line.category, line.category)  # type: ignore[attr-defined]
+    return lines
 
 
 def _staff(request: AuthedRequest) -> None:
@@ -112,13 +149,17 @@ def claim_detail(request: AuthedRequest, claim_id: int) -> HttpResponse:
     if own and not is_staff_somewhere(request.user):
         return _worker_claim(request, claim)
     level_unit = claim_services.review_level_unit(claim, claim.approvals_done + 1)
+    archive = selectors.claim_archive(claim=claim)
+    _labelled(claim, archive["lines"])
+    for event in archive["events"]:
+        event.label = EVENT_LABELS.get(event.kind, event.kind)  # type: ignore[attr-defined]
     return render(
         request,
         "mutual_aid/claim_detail.html",
         {
             "title": f"申报 #{claim.pk}",
             "claim": claim,
-            **selectors.claim_archive(claim=claim),
+            **archive,
             "can_review": claim.status in {"in_review", "needs_documents"}
             and can(request.user, "review", level_unit),
             "reject_form": RejectForm(),
@@ -147,8 +188,11 @@ def _worker_claim(request: AuthedRequest, claim: Claim) -> HttpResponse:
             "title": "一键申报",
             "claim": claim,
             "form": form,
-            "lines": claim.lines.filter(superseded_at__isnull=True).select_related("settlement"),
+            "lines": _labelled(
+                claim, list(claim.lines.filter(superseded_at__isnull=True).select_related("settlement"))
+            ),
             "missing": claim_services.required_documents(claim),
+            "documents": list(claim.documents.all()),
             "document_form": DocumentForm(),
         },
     )

@@ -12,7 +12,7 @@ window.gonghuiCharts = (function () {
     bar(id, rows, opts) {
       const chart = init(id); if (!chart) return;
       chart.setOption(Object.assign({
-        color: palette, tooltip: { trigger: 'axis' }, grid: { left: 40, right: 10, bottom: 60, top: 20 },
+        color: palette, tooltip: { trigger: 'axis' }, grid: { left: 10, right: 10, bottom: 10, top: 20, containLabel: true },
         xAxis: { type: 'category', data: rows.map(r => r.name), axisLabel: { rotate: 30, interval: 0 } },
         yAxis: { type: 'value' }, series: [{ type: 'bar', data: rows.map(r => r.value) }],
       }, opts || {}));
@@ -20,7 +20,7 @@ window.gonghuiCharts = (function () {
     },
     line(id, categories, series) {
       const chart = init(id); if (!chart) return;
-      chart.setOption({ color: palette, tooltip: { trigger: 'axis' }, legend: {}, grid: { left: 50, right: 10, bottom: 30, top: 40 },
+      chart.setOption({ color: palette, tooltip: { trigger: 'axis' }, legend: {}, grid: { left: 10, right: 10, bottom: 10, top: 40, containLabel: true },
         xAxis: { type: 'category', data: categories }, yAxis: { type: 'value' },
         series: series.map(s => ({ type: 'line', smooth: true, name: s.name, data: s.data })) });
       return chart;

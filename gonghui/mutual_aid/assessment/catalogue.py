@@ -45,6 +45,8 @@ _EXTENSION = re.compile(r"^(.[^X]*)X.*$", re.DOTALL)
 _NOT_CODE_CHAR = re.compile(r"[^0-9A-Z]")
 
 MatchKind = Literal["dx", "proc"]
+# Raw codes repeat across settlements; matching each distinct one once is most of the speed.
+CODE_CACHE_SIZE = 100_000
 
 
 class CatalogueError(ValueError):
@@ -167,6 +169,7 @@ class Catalogue:
     _by_code: dict[str, Category] = field(init=False, repr=False, compare=False)
     _dx_index: dict[str, tuple[Category, ...]] = field(init=False, repr=False, compare=False)
     _proc_index: dict[str, tuple[Category, ...]] = field(init=False, repr=False, compare=False)
+    _cache: dict[tuple[MatchKind, str], tuple[RuleHit, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Index each prefix → categories so matching a code costs O(len(code)) lookups
@@ -181,6 +184,7 @@ class Catalogue:
         object.__setattr__(self, "_by_code", {c.code: c for c in self.categories})
         object.__setattr__(self, "_dx_index", {k: tuple(v) for k, v in dx.items()})
         object.__setattr__(self, "_proc_index", {k: tuple(v) for k, v in proc.items()})
+        object.__setattr__(self, "_cache", {})
 
     def __iter__(self) -> Iterator[Category]:
         return iter(self.categories)
@@ -208,16 +212,28 @@ class Catalogue:
                 prefix = category.match_dx(code) if kind == "dx" else category.match_proc(code)
                 if prefix is not None:
                     found[category.code] = RuleHit(category, kind, prefix)
+        if len(found) < 2:
+            return tuple(found.values())
         order = {c: i for i, c in enumerate(self._by_code)}
         return tuple(sorted(found.values(), key=lambda hit: order[hit.category.code]))
 
+    def _cached_match(self, raw_code: str | None, kind: MatchKind) -> tuple[RuleHit, ...]:
+        key = (kind, raw_code or "")
+        hits = self._cache.get(key)
+        if hits is None:
+            hits = self._match(normalise_code(raw_code), kind)
+            if len(self._cache) >= CODE_CACHE_SIZE:
+                self._cache.clear()  # bounded memory; a miss only costs a recomputation
+            self._cache[key] = hits
+        return hits
+
     def match_diagnosis(self, raw_code: str | None) -> tuple[RuleHit, ...]:
         """Categories a diagnosis code proves (after normalisation), in catalogue order."""
-        return self._match(normalise_code(raw_code), "dx")
+        return self._cached_match(raw_code, "dx")
 
     def match_procedure(self, raw_code: str | None) -> tuple[RuleHit, ...]:
         """Categories a procedure code proves (after normalisation), in catalogue order."""
-        return self._match(normalise_code(raw_code), "proc")
+        return self._cached_match(raw_code, "proc")
 
     def implied(self, code: str) -> tuple[str, ...]:
         """The category itself plus every category its diagnosis codes always also match.

@@ -74,7 +74,7 @@ def test_rescreening_is_idempotent_and_reversal_supersedes(
     add_settlement(member, reversal_of=first.setl_id, personal="3000", begin="2026-02-01", end="2026-02-03")
     assert screen(plan, [member]) == []
     claim.refresh_from_db()
-    assert claim.amount == Decimal("0")
+    assert claim.amount == Decimal("0") and claim.status == "cancelled"
     assert ClaimLine.objects.filter(claim=claim, superseded_at__isnull=False).count() == 2
     assert claim.events.filter(kind="recalculated").exists()
 

@@ -62,6 +62,7 @@ class Command(BaseCommand):
                 "  street_admin     城厢街道总工会管理员（仅本街道）\n"
                 "  enterprise_admin 企业工会管理员（仅本企业）\n"
                 "  worker           职工（手机页面；或手机号 13900000001 + 验证码，验证码打印在终端）\n"
+                "  city_reviewer    市总工会审核员（医疗互助第二级审核）\n"
                 "  root             系统管理员\n"
             )
         )
