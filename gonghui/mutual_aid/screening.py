@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from gonghui.core.bulk import copy_insert
 from gonghui.members.models import Member
 from gonghui.mutual_aid.assessment.types import Assessment, Case
 from gonghui.mutual_aid.engine import records
@@ -56,28 +57,27 @@ def default_assessor() -> Assessor:
     return real()
 
 
-def _record(s: Settlement, certno: str) -> records.Settlement:
-    return records.Settlement(
-        setl_id=s.setl_id,
-        certno=certno,
-        med_type=s.med_type,
-        hosp_lv=s.hosp_lv,
-        begndate=s.begndate,
-        enddate=s.enddate,
-        medfee_sumamt=s.medfee_sumamt,
-        fund_pay_sumamt=s.fund_pay_sumamt,
-        hosp_part_amt=s.hosp_part_amt,
-        fulamt_ownpay_amt=s.fulamt_ownpay_amt,
-        overlmt_selfpay=s.overlmt_selfpay,
-        preselfpay_amt=s.preselfpay_amt,
-        fixmedins_name=s.fixmedins_name,
-        diag_codes=s.diag_codes,
-        diag_names=s.diag_names,
-        oprn_codes=s.oprn_codes,
-        refd_setl_flag=s.refd_setl_flag,
-        orig_setl_id=s.orig_setl_id,
-        vali_flag=s.vali_flag,
-    )
+# Settlement columns copied into the engine's record (same names on both sides).
+_RECORD_FIELDS = (
+    "setl_id",
+    "med_type",
+    "hosp_lv",
+    "begndate",
+    "enddate",
+    "medfee_sumamt",
+    "fund_pay_sumamt",
+    "hosp_part_amt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "fixmedins_name",
+    "diag_codes",
+    "diag_names",
+    "oprn_codes",
+    "refd_setl_flag",
+    "orig_setl_id",
+    "vali_flag",
+)
 
 
 def _review_reasons(plan: Plan, lines: Sequence[PayLine], total: Decimal) -> list[str]:
@@ -142,15 +142,33 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
         )
     }
     year_q = Q(enddate__year=plan.year) | Q(refd_setl_flag=True)
-    by_member: dict[int, list[Settlement]] = defaultdict(list)
-    for s in Settlement.objects.filter(year_q, member_id__in=chunk).order_by("member_id", "enddate"):
-        by_member[s.member_id].append(s)
+    # Tuples, not model instances: the engine wants its own frozen records, and building
+    # tens of thousands of Django models just to copy their fields is the slow part.
+    by_member: dict[int, list[records.Settlement]] = defaultdict(list)
+    settlement_ids: dict[str, int] = {}
+    for row in (
+        Settlement.objects.filter(year_q, member_id__in=chunk)
+        .order_by("member_id", "enddate")
+        .values_list("pk", "member_id", *_RECORD_FIELDS)
+    ):
+        pk, member_id, values = row[0], row[1], row[2:]
+        settlement_ids[values[0]] = pk
+        by_member[member_id].append(
+            records.Settlement(
+                certno=members[member_id].id_number, **dict(zip(_RECORD_FIELDS, values, strict=True))
+            )
+        )
     enrolments: dict[int, list[records.Enrolment]] = defaultdict(list)
-    for e in Enrolment.objects.filter(plan=plan, member_id__in=chunk, cancelled_at__isnull=True):
-        certno = members[e.member_id].id_number
-        enrolments[e.member_id].append(
+    for member_id, item, start_date, renewal in Enrolment.objects.filter(
+        plan=plan, member_id__in=chunk, cancelled_at__isnull=True
+    ).values_list("member_id", "item", "start_date", "renewal"):
+        enrolments[member_id].append(
             records.Enrolment(
-                certno=certno, year=plan.year, item=e.item, start_date=e.start_date, renewal=e.renewal
+                certno=members[member_id].id_number,
+                year=plan.year,
+                item=item,
+                start_date=start_date,
+                renewal=renewal,
             )
         )
     live: dict[int, dict[tuple[str, str], ClaimLine]] = defaultdict(dict)
@@ -158,7 +176,6 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
         claim__member_id__in=chunk, claim__plan=plan, superseded_at__isnull=True
     ).select_related("claim", "settlement"):
         live[line.claim.member_id][(line.settlement.setl_id, line.benefit)] = line
-    settlement_ids = {s.setl_id: s.pk for rows in by_member.values() for s in rows}
     now = timezone.now()
     new_claims: list[Claim] = []
     new_lines: list[tuple[Claim, ClaimLine]] = []
@@ -166,9 +183,7 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
     events: list[ClaimEvent] = []
     for member_id, rows in by_member.items():
         member = members[member_id]
-        evaluated = evaluate_member(
-            policy, enrolments.get(member_id, ()), [_record(s, member.id_number) for s in rows], cache
-        )
+        evaluated = evaluate_member(policy, enrolments.get(member_id, ()), rows, cache)
         computed = {(pl.setl_id, pl.benefit): pl for pl in evaluated.lines}
         existing = live.get(member_id, {})
         fresh: list[PayLine] = []
@@ -230,15 +245,15 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
             new_claims.append(claim)
             for pl in fresh:
                 new_lines.append((claim, _line(claim, pl, settlement_ids)))
-    Claim.objects.bulk_create(new_claims, batch_size=500)
+    copy_insert(new_claims, assign_pks=True)
     if new_claims and new_claims[0].pk is None:  # pragma: no cover - backends without RETURNING
         raise RuntimeError("database backend must return primary keys from bulk_create")
     lines = []
     for claim, line in new_lines:
         line.claim = claim  # re-bind: the claim has its primary key now
         lines.append(line)
-    ClaimLine.objects.bulk_create(lines, batch_size=1000)
-    ClaimEvent.objects.bulk_create(
+    copy_insert(lines)
+    copy_insert(
         [
             ClaimEvent(
                 claim=c,
@@ -248,8 +263,7 @@ def _screen_chunk(plan, version, policy, cache, chunk: list[int], result: Screen
             )
             for c in new_claims
         ]
-        + events,
-        batch_size=1000,
+        + events
     )
     for claim in Claim.objects.filter(pk__in=touched_claims):
         total = sum((ln.amount for ln in claim.lines.filter(superseded_at__isnull=True)), Decimal("0"))
