@@ -56,7 +56,8 @@ test: test-setup lint typecheck migrations-check pytest
 
 ## make bench — performance figures (printed, never asserted)
 bench: setup
-	$(PY) bench/run_all.py
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(PY) bench/run_all.py $(ARGS)
 
 ## make backup / make restore — pg_dump or SQLite copy into var/backups
 backup: setup

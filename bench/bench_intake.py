@@ -77,9 +77,10 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE copy_reference (" + ", ".join(f"c{i} text" for i in range(20)) + ")")
         t = time.perf_counter()
-        with open(settlements_path, "rb") as fh, cursor.cursor.copy(
-            "COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)"
-        ) as copy:
+        with (
+            open(settlements_path, "rb") as fh,
+            cursor.cursor.copy("COPY copy_reference FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+        ):
             while chunk := fh.read(1 << 20):
                 copy.write(chunk)
         copy_s = time.perf_counter() - t
@@ -93,7 +94,9 @@ def main() -> None:
 
     default_assessor()  # train the text model before the clock starts (a per-process cost)
     t = time.perf_counter()
-    result = settlements_import(actor=None, org_unit=district, path=str(settlements_path), filename="bench.csv")
+    result = settlements_import(
+        actor=None, org_unit=district, path=str(settlements_path), filename="bench.csv"
+    )
     intake_s = time.perf_counter() - t
     t = time.perf_counter()
     claims = screen_after_intake(result=result)
@@ -102,15 +105,23 @@ def main() -> None:
     rows = args.n
     print()
     print(f"COPY reference        {copied:>10,} rows  {copy_s:8.1f} s  {copied / copy_s:>10,.0f} rows/s")
-    print(f"intake                {result.batch.rows_created:>10,} rows  {intake_s:8.1f} s  {rows / intake_s:>10,.0f} rows/s"
-          f"  ({(rows / intake_s) / (copied / copy_s):.0%} of COPY)")
-    print(f"screening             {len(result.member_ids):>10,} membs {screen_s:8.1f} s  {rows / screen_s:>10,.0f} rows/s"
-          f"  -> {len(claims):,} claims, {Claim.objects.count():,} stored")
-    print(f"intake + screening    {rows:>10,} rows  {total_s:8.1f} s  {rows / total_s:>10,.0f} rows/s"
-          f"  ({(rows / total_s) / (copied / copy_s):.0%} of COPY)")
+    print(
+        f"intake                {result.batch.rows_created:>10,} rows  {intake_s:8.1f} s  {rows / intake_s:>10,.0f} rows/s"
+        f"  ({(rows / intake_s) / (copied / copy_s):.0%} of COPY)"
+    )
+    print(
+        f"screening             {len(result.member_ids):>10,} membs {screen_s:8.1f} s  {rows / screen_s:>10,.0f} rows/s"
+        f"  -> {len(claims):,} claims, {Claim.objects.count():,} stored"
+    )
+    print(
+        f"intake + screening    {rows:>10,} rows  {total_s:8.1f} s  {rows / total_s:>10,.0f} rows/s"
+        f"  ({(rows / total_s) / (copied / copy_s):.0%} of COPY)"
+    )
     print(f"peak RSS              {peak_rss_mb():.0f} MB")
-    print(f"batch: created {result.batch.rows_created:,}, duplicate {result.batch.rows_duplicate:,}, "
-          f"no consent {result.batch.rows_no_consent:,}, rejected {result.batch.rows_rejected:,}")
+    print(
+        f"batch: created {result.batch.rows_created:,}, duplicate {result.batch.rows_duplicate:,}, "
+        f"no consent {result.batch.rows_no_consent:,}, rejected {result.batch.rows_rejected:,}"
+    )
     connection.close()
     if not args.keep_db:
         import psycopg
@@ -136,8 +147,12 @@ def _populate(enrolments_path: Path):  # type: ignore[no-untyped-def]
 
     t = time.perf_counter()
     rng = random.Random(1)
-    built = build_district(rng, street_names=[f"第{i}街道" for i in range(1, 11)], communities_per_street=1,
-                           enterprises_per_street=10)
+    built = build_district(
+        rng,
+        street_names=[f"第{i}街道" for i in range(1, 11)],
+        communities_per_street=1,
+        enterprises_per_street=10,
+    )
     with open(enrolments_path, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     certnos = sorted({r["certno"] for r in rows})
@@ -145,24 +160,56 @@ def _populate(enrolments_path: Path):  # type: ignore[no-untyped-def]
     for i, certno in enumerate(certnos):
         info = parse_id_number(certno)
         enterprise = built.enterprises[i % len(built.enterprises)]
-        members.append(Member(name="职工", id_number=certno, id_number_index=blind_index(certno),
-                              id_number_masked=mask_id_number(certno), sex=info.sex, birth_date=info.birth_date,
-                              org_unit=enterprise.union, employer=enterprise, joined_on=dt.date(2020, 1, 1)))
+        members.append(
+            Member(
+                name="职工",
+                id_number=certno,
+                id_number_index=blind_index(certno),
+                id_number_masked=mask_id_number(certno),
+                sex=info.sex,
+                birth_date=info.birth_date,
+                org_unit=enterprise.union,
+                employer=enterprise,
+                joined_on=dt.date(2020, 1, 1),
+            )
+        )
     Member.objects.bulk_create(members, batch_size=5000)
     ids = dict(Member.objects.values_list("id_number_index", "pk"))
     now = timezone.now()
-    Consent.objects.bulk_create([Consent(member_id=pk, source="medical_insurance", text_version="bench",
-                                         granted_at=now) for pk in ids.values()], batch_size=5000)
-    plan = plan_create(actor=None, org_unit=built.district,
-                       policy_yaml=(ROOT / "gonghui/mutual_aid/data/policy_2026.yaml").read_text(encoding="utf-8"))
+    Consent.objects.bulk_create(
+        [
+            Consent(member_id=pk, source="medical_insurance", text_version="bench", granted_at=now)
+            for pk in ids.values()
+        ],
+        batch_size=5000,
+    )
+    plan = plan_create(
+        actor=None,
+        org_unit=built.district,
+        policy_yaml=(ROOT / "gonghui/mutual_aid/data/policy_2026.yaml").read_text(encoding="utf-8"),
+    )
     by_cert = {c: ids[blind_index(c)] for c in certnos}
     units = dict(Member.objects.values_list("pk", "org_unit_id"))
     Enrolment.objects.bulk_create(
-        [Enrolment(plan=plan, member_id=by_cert[r["certno"]], item=r["item"],
-                   start_date=dt.date.fromisoformat(r["start_date"]), renewal=r["renewal"] == "1",
-                   fee=Decimal("36"), org_unit_id=units[by_cert[r["certno"]]])
-         for r in rows if r["year"] == str(plan.year)], batch_size=5000, ignore_conflicts=True)
-    print(f"populated {len(certnos):,} members, consents, plan and enrolments in {time.perf_counter() - t:.1f} s")
+        [
+            Enrolment(
+                plan=plan,
+                member_id=by_cert[r["certno"]],
+                item=r["item"],
+                start_date=dt.date.fromisoformat(r["start_date"]),
+                renewal=r["renewal"] == "1",
+                fee=Decimal("36"),
+                org_unit_id=units[by_cert[r["certno"]]],
+            )
+            for r in rows
+            if r["year"] == str(plan.year)
+        ],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    print(
+        f"populated {len(certnos):,} members, consents, plan and enrolments in {time.perf_counter() - t:.1f} s"
+    )
     return built.district, plan
 
 

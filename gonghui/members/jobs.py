@@ -17,13 +17,15 @@ def run_members_import(job: Job, progress: Progress) -> dict[str, Any]:
     path = Path(params["path"])
     actor = User.objects.get(pk=job.created_by_id or 0)
     progress(0, 1)
-    report = members_import(
-        actor=actor,
-        data=path.read_bytes(),
-        filename=params["filename"],
-        skip_invalid=bool(params.get("skip_invalid")),
-    )
+    try:
+        report = members_import(
+            actor=actor,
+            data=path.read_bytes(),
+            filename=params["filename"],
+            skip_invalid=bool(params.get("skip_invalid")),
+        )
+    finally:
+        path.unlink(missing_ok=True)  # personal data: never left behind, success or not
     progress(1, 1)
-    path.unlink(missing_ok=True)
     summary = f"新增 {report.created} 人，已存在 {report.unchanged} 人，跳过 {len(report.rejected)} 行"
     return {**report.as_dict(), "message": summary, "link": "/members/"}

@@ -313,6 +313,7 @@ def members_import(*, actor: User, data: bytes, filename: str, skip_invalid: boo
                 actor=actor,
                 action="member.import",
                 target=actor,
+                org_unit=manageable.order_by("depth").first(),
                 after={
                     "created": report.created,
                     "unchanged": report.unchanged,

@@ -22,6 +22,7 @@ def run_intake(job: Job, progress: Progress) -> dict[str, Any]:
         path = xlsx_to_csv(Path(path).read_bytes())
     actor = User.objects.filter(pk=job.created_by_id or 0).first()
     unit = OrgUnit.objects.get(pk=params["org_unit_id"])
+    uploaded = [params["path"], path] if path != params["path"] else [path]
     try:
         result = settlements_import(
             actor=actor,
@@ -36,6 +37,9 @@ def run_intake(job: Job, progress: Progress) -> dict[str, Any]:
         from gonghui.core.tabular import TableError
 
         raise TableError([TRow(e.row, e.column, e.message) for e in exc.errors], exc.total) from None
+    finally:
+        for leftover in uploaded:  # 医保 data: the upload is not kept once it is in the database
+            Path(leftover).unlink(missing_ok=True)
     claims = screen_after_intake(result=result)
     from gonghui.mutual_aid.tasks import notify_claims
 

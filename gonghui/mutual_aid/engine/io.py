@@ -155,6 +155,11 @@ class _Errors:
             raise InputFileError(self.source, self.items, self.total)
 
 
+def _mask(raw: str) -> str:
+    """Error messages are stored and shown to staff: never repeat a full ID number (PIPL)."""
+    return raw[:6] + "*" * max(0, len(raw) - 10) + raw[-4:] if len(raw) > 10 else "*" * len(raw)
+
+
 def detect_encoding(path: str | Path) -> str:
     """`utf-8-sig` when the whole file is valid UTF-8 (BOM optional), else `gb18030`.
 
@@ -426,7 +431,9 @@ def _settlement_rows(
         certno = to_certno(cells[i_cert])
         if certno is None:
             raw = cells[i_cert].strip()
-            add_error(row_no, "certno", f"身份证号「{raw}」校验位不正确或格式错误" if raw else "不能为空")
+            add_error(
+                row_no, "certno", f"身份证号「{_mask(raw)}」校验位不正确或格式错误" if raw else "不能为空"
+            )
         med_type = _MED_TYPE_KEYS.get(cells[i_med].strip())
         if med_type is None:
             add_error(row_no, "med_type", f"未知的医疗类别「{cells[i_med].strip()}」")
@@ -564,7 +571,7 @@ def read_enrolments(
             errors.add(
                 row_no,
                 "certno",
-                "不能为空" if not raw else f"身份证号「{raw}」校验位不正确或格式错误",
+                "不能为空" if not raw else f"身份证号「{_mask(raw)}」校验位不正确或格式错误",
             )
         year_raw = cells[columns["year"]].strip()
         year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None
