@@ -71,7 +71,7 @@ def main() -> None:
     enrolments_path, settlements_path = generate(work, args.n, members_n, 2026)
     print(f"generated {args.n:,} settlements for {members_n:,} members in {time.perf_counter() - t:.1f} s")
 
-    district, plan = _populate(enrolments_path)
+    district, _plan = _populate(enrolments_path)
 
     # Reference: plain COPY into an unindexed table, same file, same server, same run.
     with connection.cursor() as cursor:

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -24,7 +25,7 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DB = Path("/tmp/gonghui-bench-pages.sqlite3")
+DB = Path(tempfile.gettempdir()) / "gonghui-bench-pages.sqlite3"
 PORT = 8765
 PAGES = [
     "/healthz",
@@ -68,7 +69,7 @@ def login() -> str:
             "password": "gonghui2026",
         }
     ).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - our own local server
         f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}
     )
     opener.open(request).read()
@@ -144,7 +145,7 @@ def main() -> None:
         for page in PAGES:
             r = wrk(f"http://127.0.0.1:{PORT}{page}", cookie, args.seconds)
             reference = reference or r
-            note = " (errors: %d)" % r["errors"] if r["errors"] else ""
+            note = f" (errors: {r['errors']:.0f})" if r["errors"] else ""
             print(
                 f"{page:28} {r['p50']:8.1f} {r['p90']:8.1f} {r['p99']:8.1f} {r['rps']:8.0f}  "
                 f"{r['p90'] / reference['p90']:.1f}x{note}"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -23,11 +23,12 @@ def _db_value(field: models.Field, obj: models.Model) -> Any:  # type: ignore[ty
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return field.pre_save(obj, add=True)
     value = getattr(obj, field.attname)
-    if value is None or isinstance(value, str | int | bool | Decimal | dt.date):
-        # psycopg adapts these natively; skipping Django's per-value preparation is most of
-        # the speed-up (EncryptedTextField values are never plain here: they go below).
-        if not hasattr(field, "from_db_value"):
-            return value
+    # psycopg adapts these natively; skipping Django's per-value preparation is most of the
+    # speed-up. Fields with their own conversion (EncryptedTextField) still go through it.
+    if (value is None or isinstance(value, str | int | bool | Decimal | dt.date)) and not hasattr(
+        field, "from_db_value"
+    ):
+        return value
     if isinstance(field, models.JSONField):
         return json.dumps(value, ensure_ascii=False, default=str)
     return field.get_db_prep_save(value, connection)
