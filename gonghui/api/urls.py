@@ -2,6 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gonghui.api import views
+from gonghui.mutual_aid.api import AssessmentView
 
 app_name = "api"
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("members/<int:pk>", views.MemberDetail.as_view(), name="member_detail"),
     path("audit", views.AuditList.as_view(), name="audit_list"),
     path("jobs/<int:pk>", views.JobDetail.as_view(), name="job_detail"),
+    path("mutual-aid/assessments", AssessmentView.as_view(), name="ma_assessments"),
     # Last: every other URL under /api/v1/ answers the JSON error format, not the HTML page.
     re_path(r"^", views.api_not_found, name="not_found"),
 ]
