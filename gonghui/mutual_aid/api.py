@@ -29,8 +29,8 @@ class AssessmentCaseSerializer(serializers.Serializer):  # type: ignore[type-arg
     """Schema only: the body is validated by ``case_from_json`` (the contract's own parser)."""
 
     id = CaseIdField()
-    diagnoses = CodeNameSerializer(many=True, required=False, allow_null=True, max_length=100)
-    procedures = CodeNameSerializer(many=True, required=False, allow_null=True, max_length=100)
+    diagnoses = CodeNameSerializer(many=True, required=False, allow_null=True, max_length=100)  # type: ignore[call-arg]
+    procedures = CodeNameSerializer(many=True, required=False, allow_null=True, max_length=100)  # type: ignore[call-arg]
 
 
 class AssessedCategorySerializer(serializers.Serializer):  # type: ignore[type-arg]
