@@ -22,6 +22,7 @@ import argparse
 import csv
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -123,6 +124,7 @@ def main() -> None:
         f"no consent {result.batch.rows_no_consent:,}, rejected {result.batch.rows_rejected:,}"
     )
     connection.close()
+    shutil.rmtree(work, ignore_errors=True)
     if not args.keep_db:
         import psycopg
 

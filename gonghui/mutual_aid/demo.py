@@ -113,13 +113,16 @@ def _seed(stdout: Any) -> None:
     # intake is screened, so claims are per month, not one per member for the whole year.
     created = new_claims = 0
     for month, path in _settlements_files(consenting, rng, worker_member):
-        result = settlements_import(
-            actor=None,
-            org_unit=district,
-            path=path,
-            filename=f"2026年{month}月医保结算数据（演示）.csv",
-            source="demo",
-        )
+        try:
+            result = settlements_import(
+                actor=None,
+                org_unit=district,
+                path=path,
+                filename=f"2026年{month}月医保结算数据（演示）.csv",
+                source="demo",
+            )
+        finally:
+            Path(path).unlink(missing_ok=True)
         created += result.batch.rows_created
         new_claims += len(screen_after_intake(result=result))
     _process(plan, district, rng, worker_member)

@@ -3,8 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 
+from gonghui.core.tabular import MAX_IMPORT_BYTES
 from gonghui.members.forms import _Styled
+from gonghui.mutual_aid.models import Plan
 
 
 class ApplyForm(_Styled, forms.Form):
@@ -77,3 +81,25 @@ class ReturnFileForm(_Styled, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.style()
+
+
+class EnrolmentImportForm(_Styled, forms.Form):
+    plan = forms.ModelChoiceField(label="互助计划", queryset=Plan.objects.none(), empty_label=None)
+    file = forms.FileField(label="参保名单（xlsx 或 csv）")
+    skip_invalid = forms.BooleanField(label="跳过有错误的行，仅导入正确的行", required=False)
+
+    def __init__(self, *args: Any, plans: QuerySet[Plan] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if plans is not None:
+            self.fields["plan"].queryset = plans  # type: ignore[attr-defined]
+        self.style()
+        self.fields["skip_invalid"].widget.attrs["class"] = "form-check-input"
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not (name.endswith(".xlsx") or name.endswith(".csv")):
+            raise forms.ValidationError("仅支持 .xlsx 或 .csv 文件")
+        if (upload.size or 0) > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(f"文件超过 {MAX_IMPORT_BYTES // 1024 // 1024} MB 上限")
+        return upload

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gonghui.accounts.models import User
-from gonghui.accounts.permissions import require
+from gonghui.accounts.permissions import can, require
 from gonghui.audit.services import audit_record
+from gonghui.core.crypto import blind_index
 from gonghui.core.errors import DomainError
+from gonghui.core.tabular import ImportReport, Row, RowError, TableError, read_table
+from gonghui.core.validators import ValidationProblem, parse_id_number
 from gonghui.members.models import Member
 from gonghui.mutual_aid import errors
 from gonghui.mutual_aid.engine.policy import Plan as PolicyPlan
@@ -113,8 +120,20 @@ def plan_version_create(*, actor: User, plan: Plan, policy_yaml: str, note: str)
 
 
 def _enrolment_for(
-    plan: Plan, parsed: PolicyPlan, member: Member, item_code: str, start_date: dt.date, actor: User | None
+    plan: Plan,
+    parsed: PolicyPlan,
+    member: Member,
+    item_code: str,
+    start_date: dt.date,
+    actor: User | None,
+    *,
+    renewal: bool | None = None,
 ) -> Enrolment:
+    """Build (not save) one enrolment: the item's sex rule, an active member, the policy's fee.
+
+    ``renewal`` may be passed when the caller already knows last year's enrolments (bulk);
+    otherwise it is looked up.
+    """
     item = next((i for i in parsed.items if i.code == item_code), None)
     if item is None:
         raise DomainError(errors.UNKNOWN_ITEM, f"计划中没有互助项目「{item_code}」", field="item")
@@ -126,9 +145,10 @@ def _enrolment_for(
         )
     if member.status != Member.Status.ACTIVE:
         raise DomainError(errors.MEMBER_NOT_ACTIVE, "该会员已离会，不能参保", field="member")
-    renewal = Enrolment.objects.filter(
-        member=member, plan__year=plan.year - 1, item=item_code, cancelled_at__isnull=True
-    ).exists()
+    if renewal is None:
+        renewal = Enrolment.objects.filter(
+            member=member, plan__year=plan.year - 1, item=item_code, cancelled_at__isnull=True
+        ).exists()
     return Enrolment(
         plan=plan,
         member=member,
@@ -139,6 +159,10 @@ def _enrolment_for(
         org_unit=member.org_unit,
         created_by=actor,
     )
+
+
+def _in_window(plan: Plan, today: dt.date) -> bool:
+    return plan.enrol_opens <= today <= plan.enrol_closes
 
 
 @transaction.atomic
@@ -159,7 +183,7 @@ def enrolment_create_group(
     administrators record late enrolments (audited).
     """
     today = today or timezone.localdate()
-    if not outside_window and not (plan.enrol_opens <= today <= plan.enrol_closes):
+    if not outside_window and not _in_window(plan, today):
         raise DomainError(
             errors.ENROLMENT_WINDOW_CLOSED,
             f"参保窗口为 {plan.enrol_opens} 至 {plan.enrol_closes}",
@@ -188,6 +212,250 @@ def enrolment_create_group(
         after={"members": len(members), "items": items, "enrolments": len(created)},
     )
     return created
+
+
+ENROLMENT_IMPORT_COLUMNS = {"身份证号": "id_number", "互助项目": "items", "保障开始日期": "start_date"}
+_COLUMN_TITLES = {
+    "id_number": "身份证号",
+    "member": "身份证号",
+    "items": "互助项目",
+    "item": "互助项目",
+    "start_date": "保障开始日期",
+}
+_ITEM_SEPARATORS = re.compile(r"[、,，;；]")
+_DATE_RE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_CHUNK = 1000
+_T = TypeVar("_T")
+
+
+def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentLine:
+    """One accepted row of a group enrolment file, as the result page lists it."""
+
+    row: int
+    member_name: str
+    id_number_masked: str
+    created: tuple[str, ...]  # item names newly enrolled, marked 续保 / 首次参保
+    unchanged: tuple[str, ...]  # item names the member was already enrolled in
+    fee: Decimal
+
+
+@dataclass(slots=True)
+class EnrolmentImportReport(ImportReport):
+    """``ImportReport`` plus the accepted rows and the fees they add."""
+
+    lines: list[EnrolmentLine] = field(default_factory=list)
+    fees: Decimal = Decimal("0")
+    outside_window: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _EnrolRow:
+    row: Row
+    index: str  # blind index of the normalised ID number
+    items: tuple[str, ...]  # item codes, in file order
+    start: dt.date
+
+
+def _parse_items(raw: str, parsed: PolicyPlan) -> tuple[str, ...]:
+    """Item codes or names from the policy, separated by 、 , or ; (duplicates ignored)."""
+    by_key = {i.code: i.code for i in parsed.items} | {i.name: i.code for i in parsed.items}
+    codes: list[str] = []
+    for part in _ITEM_SEPARATORS.split(raw):
+        key = part.strip()
+        if not key:
+            continue
+        code = by_key.get(key) or by_key.get(key.lower())
+        if code is None:
+            raise DomainError(errors.UNKNOWN_ITEM, f"计划中没有互助项目「{key}」", field="items")
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise DomainError(errors.UNKNOWN_ITEM, "请填写互助项目（代码或名称，多个用、分隔）", field="items")
+    return tuple(codes)
+
+
+def _parse_start(raw: str, year: int) -> dt.date:
+    """保障开始日期: empty means 1 January of the plan year; otherwise a date inside that year."""
+    text = raw.strip()
+    if not text:
+        return dt.date(year, 1, 1)
+    match = _DATE_RE.fullmatch(text[:10] if "T" in text else text)
+    try:
+        if match is None:
+            raise ValueError(text)
+        value = dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:
+        raise DomainError(errors.INVALID_DATE, "日期格式应为 YYYY-MM-DD", field="start_date") from exc
+    if value.year != year:
+        raise DomainError(errors.INVALID_DATE, f"保障开始日期应在计划年度 {year} 年内", field="start_date")
+    return value
+
+
+@transaction.atomic
+def enrolments_import(
+    *,
+    actor: User,
+    plan: Plan,
+    data: bytes,
+    filename: str,
+    skip_invalid: bool = False,
+    today: dt.date | None = None,
+) -> EnrolmentImportReport:
+    """Group enrolment (集体参保) from an xlsx/csv file: 身份证号, 互助项目, 保障开始日期.
+
+    Members must be in the register, in the actor's managed subtree and under the plan's
+    union; the item's sex rule applies; fees come from the policy; renewal = enrolled in the
+    same item last year. Live enrolments are reported unchanged (reruns are harmless).
+    All-or-nothing unless ``skip_invalid``. Outside the window only administrators of the
+    plan's union may import (late enrolment, audited).
+    """
+    # One import per plan at a time: the "already enrolled" check below stays true until commit.
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    today = today or timezone.localdate()
+    outside_window = not _in_window(plan, today)
+    if outside_window and not can(actor, "manage", plan.org_unit):
+        raise DomainError(
+            errors.ENROLMENT_WINDOW_CLOSED,
+            f"不在参保窗口内（{plan.enrol_opens} 至 {plan.enrol_closes}），"
+            f"窗口外补办参保请联系{plan.org_unit.name}",
+            field="file",
+        )
+    if plan.current_version is None:
+        raise DomainError(errors.POLICY_INVALID, "该计划尚无政策文件", field="plan")
+    parsed = policy_of(plan.current_version)
+    names = {i.code: i.name for i in parsed.items}
+    problems: list[tuple[RowError, Row]] = []
+
+    def reject(row: Row, column: str, message: str) -> None:
+        problems.append((RowError(row.number, column, message), row))
+
+    wanted: list[_EnrolRow] = []
+    seen: dict[str, int] = {}
+    rows = read_table(
+        data,
+        filename,
+        required=["id_number", "items"],
+        optional=["start_date"],
+        aliases=ENROLMENT_IMPORT_COLUMNS,
+    )
+    for row in rows:
+        try:
+            info = parse_id_number(row.values.get("id_number", ""))
+        except ValidationProblem as exc:
+            reject(row, "身份证号", exc.message)
+            continue
+        try:
+            items = _parse_items(row.values.get("items", ""), parsed)
+            start = _parse_start(row.values.get("start_date", ""), plan.year)
+        except DomainError as exc:
+            reject(row, _COLUMN_TITLES.get(exc.field or "", ""), exc.message)
+            continue
+        index = blind_index(info.number)
+        if index in seen:
+            reject(row, "身份证号", f"与第 {seen[index]} 行重复（同一人的多个项目请写在同一行，用、分隔）")
+            continue
+        seen[index] = row.number
+        wanted.append(_EnrolRow(row, index, items, start))
+
+    # Set-based look-ups: members by blind index (ciphertext never loaded), then this plan's
+    # live enrolments and last year's (renewal) for those members.
+    scope = Member.objects.visible_to(actor, "manage").select_related("org_unit").defer("id_number", "phone")
+    members: dict[str, Member] = {}
+    for chunk in _chunks([w.index for w in wanted]):
+        members.update((m.id_number_index, m) for m in scope.filter(id_number_index__in=chunk))
+    live: set[tuple[int, str]] = set()
+    previous: set[tuple[int, str]] = set()
+    for ids in _chunks([m.pk for m in members.values()]):
+        live.update(
+            Enrolment.objects.filter(plan=plan, member_id__in=ids, cancelled_at__isnull=True).values_list(
+                "member_id", "item"
+            )
+        )
+        previous.update(
+            Enrolment.objects.filter(
+                plan__year=plan.year - 1, member_id__in=ids, cancelled_at__isnull=True
+            ).values_list("member_id", "item")
+        )
+
+    built: list[Enrolment] = []
+    lines: list[EnrolmentLine] = []
+    for w in wanted:
+        member = members.get(w.index)
+        if member is None:  # not registered and not yours read the same (no probing)
+            reject(w.row, "身份证号", "会员库中没有该身份证号，或不在您管理的范围内")
+            continue
+        if not member.org_unit.path.startswith(plan.org_unit.path):
+            reject(w.row, "身份证号", f"该会员所在工会不在「{plan.name}」的覆盖范围内")
+            continue
+        new: list[Enrolment] = []
+        kept: list[str] = []
+        try:
+            for code in w.items:
+                if (member.pk, code) in live:
+                    kept.append(code)
+                    continue
+                new.append(
+                    _enrolment_for(
+                        plan, parsed, member, code, w.start, actor, renewal=(member.pk, code) in previous
+                    )
+                )
+        except DomainError as exc:
+            reject(w.row, _COLUMN_TITLES.get(exc.field or "", ""), exc.message)
+            continue
+        built.extend(new)
+        lines.append(
+            EnrolmentLine(
+                row=w.row.number,
+                member_name=member.name,
+                id_number_masked=member.id_number_masked,
+                created=tuple(f"{names[e.item]}（{'续保' if e.renewal else '首次参保'}）" for e in new),
+                unchanged=tuple(names[c] for c in kept),
+                fee=sum((e.fee for e in new), Decimal("0")),
+            )
+        )
+
+    problems.sort(key=lambda p: p[0].row)
+    if problems and not skip_invalid:
+        raise TableError([error for error, _ in problems])
+    try:
+        with transaction.atomic():
+            Enrolment.objects.bulk_create(built, batch_size=_CHUNK)
+    except IntegrityError as exc:  # a concurrent group enrolment of the same member and item
+        raise DomainError(
+            errors.ENROLMENT_DUPLICATE, "部分会员刚刚已由他人办理参保，请重新上传", field="file"
+        ) from exc
+    report = EnrolmentImportReport(
+        created=len(built),
+        unchanged=sum(len(line.unchanged) for line in lines),
+        rejected=[error for error, _ in problems],
+        rejected_rows=[row for _, row in problems],
+        lines=lines,
+        fees=sum((e.fee for e in built), Decimal("0")),
+        outside_window=outside_window,
+    )
+    if built:
+        audit_record(
+            actor=actor,
+            action="mutual_aid.enrol_import",
+            target=plan,
+            org_unit=plan.org_unit,
+            after={
+                "file": filename,
+                "enrolments": report.created,
+                "members": sum(1 for line in lines if line.created),
+                "unchanged": report.unchanged,
+                "rejected": len(report.rejected),
+                "fees": report.fees,
+                "outside_window": outside_window,
+            },
+        )
+    return report
 
 
 @transaction.atomic

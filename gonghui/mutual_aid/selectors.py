@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -21,12 +22,25 @@ from gonghui.mutual_aid.models import (
     PayoutBatch,
     Plan,
 )
+from gonghui.mutual_aid.plans import policy_of
 from gonghui.orgs.industries import Industry
 
 
+def _plans_covering(user: User | AnonymousUser, action: str) -> QuerySet[Plan]:
+    """Plans run by a union at or above a node where the user holds ``action``, or inside it."""
+    if not user.is_authenticated:
+        return Plan.objects.none()
+    if user.is_superuser:
+        return Plan.objects.all()
+    paths = granted_paths(user, action)
+    ancestors = {p[:i] for p in paths for i in range(4, len(p) + 1, 4)}
+    return Plan.objects.filter(Q(org_unit__path__in=ancestors) | subtree_q("org_unit__path", paths))
+
+
 def plan_list(*, user: User | AnonymousUser) -> QuerySet[Plan]:
-    """Plans run by unions in the user's subtrees, plus those covering the user's own union."""
-    visible = Plan.objects.visible_to(user)
+    """Plans covering the user's subtrees (a district plan for a street's staff, who see its
+    figures for their street) or run inside them, plus those covering the worker's own union."""
+    visible = _plans_covering(user, "view")
     member = getattr(user, "member", None) if user.is_authenticated else None
     if member is not None:
         ancestors = [member.org_unit.path[:i] for i in range(4, len(member.org_unit.path) + 1, 4)]
@@ -106,12 +120,77 @@ def payout_batch_list(*, user: User | AnonymousUser) -> QuerySet[PayoutBatch]:
     return PayoutBatch.objects.visible_to(user).select_related("org_unit", "created_by")
 
 
+def enrolment_plan_list(*, user: User | AnonymousUser) -> QuerySet[Plan]:
+    """Plans the user may enrol members into: run by a union at or above a node the user
+    administers (a district plan for an enterprise union's admin), or inside that subtree."""
+    return (
+        _plans_covering(user, "manage")
+        .select_related("org_unit", "current_version")
+        .order_by("-year", "org_unit__path")
+    )
+
+
 def enrolment_list(*, user: User | AnonymousUser) -> QuerySet[Enrolment]:
+    """Live enrolments of members in the user's subtrees (ID numbers not decrypted)."""
     return (
         Enrolment.objects.visible_to(user)
         .filter(cancelled_at__isnull=True)
         .select_related("member", "plan", "org_unit", "member__employer")
+        .defer("member__id_number", "member__phone")
     )
+
+
+def enrolment_summary(*, enrolments: QuerySet[Enrolment]) -> dict[str, Any]:
+    """Per enterprise (工作单位): members, enrolments and fees of an already-scoped queryset,
+    in one grouped query; members without an employer form one row (灵活就业等)."""
+    rows = [
+        {
+            "name": r["member__employer__name"] or "无工作单位（灵活就业等）",
+            "members": r["members"],
+            "enrolments": r["enrolments"],
+            "fees": r["fees"] or Decimal("0"),
+        }
+        for r in enrolments.order_by()
+        .values("member__employer_id", "member__employer__name")
+        .annotate(members=Count("member_id", distinct=True), enrolments=Count("id"), fees=Sum("fee"))
+        .order_by("-fees", "member__employer__name")
+    ]
+    # A member has one employer, so the per-enterprise member counts add up.
+    return {
+        "rows": rows,
+        "members": sum(r["members"] for r in rows),
+        "enrolments": sum(r["enrolments"] for r in rows),
+        "fees": sum((r["fees"] for r in rows), Decimal("0")),
+    }
+
+
+# Readable names of the spec's benefit codes, used when the policy gives a benefit no ``name``.
+BENEFIT_LABELS = {
+    "inpatient": "住院",
+    "special_outpatient": "规定病种门诊",
+    "critical_illness": "重大疾病",
+    "in_situ_thyroid": "原位癌及甲状腺癌",
+    "living_allowance": "住院生活补助",
+    "female_cancer": "女职工特殊疾病",
+}
+BENEFIT_KIND_LABELS = {"tiered_ratio": "按比例补助", "per_day": "住院天数补助", "lump_sum": "定额补助"}
+
+
+def benefit_labels(plan: Plan) -> dict[tuple[str, str], str]:
+    """Names from the plan's current policy: ``(item, "")`` → item name, ``(item, benefit)`` →
+    the benefit's name (or a label for its code / kind when the policy gives none)."""
+    if plan.current_version is None:
+        return {}
+    labels: dict[tuple[str, str], str] = {}
+    for item in policy_of(plan.current_version).items:
+        labels[(item.code, "")] = item.name
+        for benefit in item.benefits:
+            labels[(item.code, benefit.code)] = (
+                benefit.name
+                or BENEFIT_LABELS.get(benefit.code)
+                or f"{item.name}·{BENEFIT_KIND_LABELS.get(benefit.kind, benefit.code)}"
+            )
+    return labels
 
 
 def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
@@ -175,12 +254,18 @@ def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
         .annotate(n=Count("id"), total=Sum("amount"))
         .order_by("m")
     ]
+    labels = benefit_labels(plan)
     by_benefit = [
-        {"name": r["benefit"], "lines": r["n"], "amount": float(r["total"] or 0)}
+        {
+            "name": labels.get((r["item"], r["benefit"]), r["benefit"]),
+            "item": labels.get((r["item"], ""), r["item"]),
+            "lines": r["n"],
+            "amount": float(r["total"] or 0),
+        }
         for r in ClaimLine.objects.filter(claim__in=claims, superseded_at__isnull=True)
-        .values("benefit")
+        .values("item", "benefit")
         .annotate(n=Count("id"), total=Sum("amount"))
-        .order_by("benefit")
+        .order_by("item", "benefit")
     ]
     return {
         "totals": totals,

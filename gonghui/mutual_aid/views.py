@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
@@ -14,13 +18,16 @@ from gonghui.core.errors import DomainError, NotFound
 from gonghui.core.http import AuthedRequest
 from gonghui.core.jobs import job_start, store_upload
 from gonghui.core.listing import Column, render_list
-from gonghui.core.tabular import TableError
+from gonghui.core.tabular import TableError, build_xlsx
 from gonghui.members.selectors import member_for_user
 from gonghui.mutual_aid import claims as claim_services
 from gonghui.mutual_aid import payouts, plans, selectors
+from gonghui.mutual_aid.exports import statistics_workbook
+from gonghui.mutual_aid.filters import EnrolmentFilter
 from gonghui.mutual_aid.forms import (
     ApplyForm,
     DocumentForm,
+    EnrolmentImportForm,
     IntakeForm,
     PolicyForm,
     RejectForm,
@@ -29,6 +36,7 @@ from gonghui.mutual_aid.forms import (
 from gonghui.mutual_aid.models import Claim, ClaimLine, Consent, PayoutBatch
 from gonghui.orgs.models import OrgUnit
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Archive events (ClaimEvent.kind) as staff read them.
 EVENT_LABELS = {
     "screened": "智能筛查",
@@ -45,8 +53,6 @@ EVENT_LABELS = {
     "anomaly": "金额异常",
     "recalculated": "重新计算",
 }
-# A benefit without a ``name`` in the policy file is described by its kind.
-BENEFIT_KIND_LABELS = {"tiered_ratio": "按比例补助", "per_day": "住院天数补助", "lump_sum": "定额补助"}
 
 
 def _labelled(claim: Claim, lines: list[ClaimLine]) -> list[ClaimLine]:
@@ -60,11 +66,20 @@ def _labelled(claim: Claim, lines: list[ClaimLine]) -> list[ClaimLine]:
         item = items.get(line.item)
         benefit = next((b for b in item.benefits if b.code == line.benefit), None) if item else None
         line.item_name = item.name if item else line.item  # type: ignore[attr-defined]
-        line.benefit_name = (benefit.name if benefit else "") or BENEFIT_KIND_LABELS.get(  # type: ignore[attr-defined]
-            line.kind, line.benefit
+        # A benefit without a ``name`` in the policy file: the spec code's label, else its kind.
+        line.benefit_name = (  # type: ignore[attr-defined]
+            (benefit.name if benefit else "")
+            or selectors.BENEFIT_LABELS.get(line.benefit)
+            or selectors.BENEFIT_KIND_LABELS.get(line.kind, line.benefit)
         )
         line.category_name = categories.get(line.category, line.category)  # type: ignore[attr-defined]
     return lines
+
+
+def _xlsx(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}.xlsx"
+    return response
 
 
 def _staff(request: AuthedRequest) -> None:
@@ -95,6 +110,11 @@ def home(request: AuthedRequest) -> HttpResponse:
         (p for p in plan_list if str(p.pk) == request.GET.get("plan")), plan_list[0] if plan_list else None
     )
     stats = selectors.statistics(user=request.user, plan=plan) if plan else None
+    if plan and stats and request.GET.get("export") == "xlsx":
+        return _xlsx(
+            statistics_workbook(plan=plan, stats=stats),
+            f"mutual-aid-statistics-{plan.year}-{timezone.localdate():%Y%m%d}",
+        )
     return render(
         request,
         "mutual_aid/dashboard.html",
@@ -104,6 +124,7 @@ def home(request: AuthedRequest) -> HttpResponse:
             "plan": plan,
             "stats": stats,
             "queue_count": selectors.review_queue(user=request.user).count(),
+            "can_enrol": selectors.enrolment_plan_list(user=request.user).exists(),
         },
     )
 
@@ -466,3 +487,101 @@ def payout_return(request: AuthedRequest, batch_id: int) -> HttpResponse:
                 f"回盘完成：成功 {report.paid} 笔，失败 {report.failed} 笔，已处理过 {report.unchanged} 笔",
             )
     return redirect("mutual_aid:payout_list")
+
+
+def _enrolment_columns(item_names: dict[str, str]) -> list[Column]:
+    return [
+        Column("年度", "plan.year", sort="plan__year"),
+        Column("姓名", "member.name", sort="member__name"),
+        Column("身份证号", "member.id_number_masked"),
+        Column("工作单位", "member.employer.name"),
+        Column("参保工会", "org_unit.name", sort="org_unit__path"),
+        Column("互助项目", lambda e: item_names.get(e.item, e.item), sort="item"),
+        Column("保障开始日期", "start_date", sort="start_date"),
+        Column("续保", lambda e: "续保" if e.renewal else "首次参保", sort="renewal"),
+        Column("互助金（元）", "fee", sort="fee"),
+        Column("登记时间", "created_at", sort="created_at"),
+    ]
+
+
+@login_required
+def enrolment_list(request: AuthedRequest) -> HttpResponse:
+    """Enrolments in the user's subtrees, with fees and members per enterprise (filtered)."""
+    _staff(request)
+    enrolments = selectors.enrolment_list(user=request.user)
+    filterset = EnrolmentFilter(request.GET or None, queryset=enrolments, request=request)
+    filtered = filterset.qs if filterset.is_bound and filterset.is_valid() else enrolments
+    summary = selectors.enrolment_summary(enrolments=filtered)
+    response = render_list(
+        request,
+        queryset=enrolments,
+        columns=_enrolment_columns(dict(filterset.items)),
+        title="参保记录",
+        filterset_class=EnrolmentFilter,
+        export_name="mutual-aid-enrolments",
+        default_sort="org_unit__path",
+        extra={"summary": summary},
+        template="mutual_aid/enrolment_list.html",
+    )
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and request.GET.get("export") != "xlsx":
+        # The filters swap only the table; the per-enterprise summary follows out of band.
+        response.content += render_to_string(
+            "mutual_aid/_enrolment_summary.html", {"summary": summary, "oob": True}, request
+        ).encode()
+    return response
+
+
+@login_required
+def enrolment_import(request: AuthedRequest) -> HttpResponse:
+    """Group enrolment (集体参保) by upload; the result lists created, unchanged and rejected rows."""
+    plan_choices = selectors.enrolment_plan_list(user=request.user)
+    if not plan_choices.exists():
+        raise Http404
+    form = EnrolmentImportForm(request.POST or None, request.FILES or None, plans=plan_choices)
+    report = None
+    table_error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            report = plans.enrolments_import(
+                actor=request.user,
+                plan=form.cleaned_data["plan"],
+                data=upload.read(),
+                filename=upload.name or "",
+                skip_invalid=form.cleaned_data["skip_invalid"],
+            )
+        except TableError as exc:
+            table_error = exc
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return render(
+        request,
+        "mutual_aid/enrolment_import.html",
+        {
+            "title": "集体参保导入",
+            "form": form,
+            "report": report,
+            "table_error": table_error,
+            "plans": [
+                (plan, plans.policy_of(plan.current_version).items)
+                for plan in plan_choices
+                if plan.current_version is not None
+            ],
+        },
+    )
+
+
+@login_required
+def enrolment_import_template(request: AuthedRequest) -> HttpResponse:
+    """The upload template: Chinese headers and one example row (item names of the latest plan)."""
+    _staff(request)
+    plan = selectors.enrolment_plan_list(user=request.user).first()
+    items = plans.policy_of(plan.current_version).items if plan and plan.current_version else ()
+    example = [
+        "330109199001011239",
+        "、".join(i.name for i in items if i.sex is None) or "selfpay、critical",
+        f"{plan.year if plan else timezone.localdate().year + 1}-01-01",
+    ]
+    content = build_xlsx(list(plans.ENROLMENT_IMPORT_COLUMNS), [example], sheet_title="参保名单")
+    return _xlsx(content, "enrolment-template")
