@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from gonghui.mutual_aid.assessment.types import Assessment, Case, CategoryMatch  # noqa: E402
+from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER  # noqa: E402
 from gonghui.mutual_aid.engine.policy import CATALOGUE_PATH, load_policy  # noqa: E402
 from gonghui.mutual_aid.engine.records import gb11643_check_char  # noqa: E402
 from gonghui.mutual_aid.engine.simulate import simulate  # noqa: E402
@@ -37,28 +38,7 @@ from gonghui.mutual_aid.engine.simulate import simulate  # noqa: E402
 POLICY = ROOT / "gonghui" / "mutual_aid" / "data" / "policy_2026.yaml"
 YEAR = 2026
 
-HEADER = [
-    "setl_id",
-    "certno",
-    "psn_name",
-    "med_type",
-    "hosp_lv",
-    "fixmedins_name",
-    "begndate",
-    "enddate",
-    "medfee_sumamt",
-    "fund_pay_sumamt",
-    "hosp_part_amt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "diag_codes",
-    "diag_names",
-    "oprn_codes",
-    "refd_setl_flag",
-    "orig_setl_id",
-    "vali_flag",
-]
+HEADER = list(SETTLEMENT_HEADER)
 
 # (med_type, weight): outpatient dominates the number of settlements.
 MED_MIX = [

@@ -20,6 +20,7 @@ from gonghui.core.factories import make_bank_card
 from gonghui.members.models import Member
 from gonghui.mutual_aid import claims as claim_services
 from gonghui.mutual_aid import payouts
+from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER
 from gonghui.mutual_aid.intake import screen_after_intake, settlements_import
 from gonghui.mutual_aid.models import Claim, ClaimEvent, Consent, Enrolment, Plan
 from gonghui.mutual_aid.plans import plan_create
@@ -59,28 +60,7 @@ CRITICAL = [
     ("C73.x00", "甲状腺乳头状癌", ""),
 ]
 SPECIAL = [("N18.500", "慢性肾脏病5期"), ("E11.900", "2型糖尿病"), ("I10.x00", "高血压病")]
-HEADER = [
-    "setl_id",
-    "certno",
-    "psn_name",
-    "med_type",
-    "hosp_lv",
-    "fixmedins_name",
-    "begndate",
-    "enddate",
-    "medfee_sumamt",
-    "fund_pay_sumamt",
-    "hosp_part_amt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "diag_codes",
-    "diag_names",
-    "oprn_codes",
-    "refd_setl_flag",
-    "orig_setl_id",
-    "vali_flag",
-]
+HEADER = list(SETTLEMENT_HEADER)
 
 
 def seed_demo(*, stdout: Any) -> None:

@@ -24,6 +24,7 @@ from gonghui.members.models import Member
 from gonghui.mutual_aid.assessment.types import Assessment, Case
 from gonghui.mutual_aid.engine import records
 from gonghui.mutual_aid.engine.calculate import AssessmentCache, PayLine, evaluate_member
+from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER
 from gonghui.mutual_aid.models import Claim, ClaimEvent, ClaimLine, Enrolment, Plan, Settlement
 from gonghui.mutual_aid.plans import policy_of
 
@@ -58,26 +59,7 @@ def default_assessor() -> Assessor:
 
 
 # Settlement columns copied into the engine's record (same names on both sides).
-_RECORD_FIELDS = (
-    "setl_id",
-    "med_type",
-    "hosp_lv",
-    "begndate",
-    "enddate",
-    "medfee_sumamt",
-    "fund_pay_sumamt",
-    "hosp_part_amt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "fixmedins_name",
-    "diag_codes",
-    "diag_names",
-    "oprn_codes",
-    "refd_setl_flag",
-    "orig_setl_id",
-    "vali_flag",
-)
+_RECORD_FIELDS = tuple(c for c in SETTLEMENT_HEADER if c not in ("certno", "psn_name"))
 
 
 def _review_reasons(plan: Plan, lines: Sequence[PayLine], total: Decimal) -> list[str]:

@@ -58,6 +58,14 @@ SETTLEMENT_OPTIONAL: tuple[str, ...] = (
     "orig_setl_id",
     "vali_flag",
 )
+# The full column order of a settlements file as the national platform exports it (used by
+# the demo data, benchmarks and tests that write such files).
+SETTLEMENT_HEADER: tuple[str, ...] = (
+    "setl_id", "certno", "psn_name", "med_type", "hosp_lv", "fixmedins_name", "begndate",
+    "enddate", "medfee_sumamt", "fund_pay_sumamt", "hosp_part_amt", "fulamt_ownpay_amt",
+    "overlmt_selfpay", "preselfpay_amt", "diag_codes", "diag_names", "oprn_codes",
+    "refd_setl_flag", "orig_setl_id", "vali_flag",
+)  # fmt: skip
 ENROLMENT_COLUMNS: tuple[str, ...] = ("certno", "year", "item", "start_date", "renewal")
 
 COLUMN_LABELS: dict[str, str] = {

@@ -9,31 +9,11 @@ import pytest
 
 from gonghui.conftest import World
 from gonghui.members.models import Member
+from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER
 from gonghui.mutual_aid.intake import IntakeRejected, settlements_import
 from gonghui.mutual_aid.models import IntakeBatch, Plan, Settlement
 
-HEADER = [
-    "setl_id",
-    "certno",
-    "psn_name",
-    "med_type",
-    "hosp_lv",
-    "fixmedins_name",
-    "begndate",
-    "enddate",
-    "medfee_sumamt",
-    "fund_pay_sumamt",
-    "hosp_part_amt",
-    "fulamt_ownpay_amt",
-    "overlmt_selfpay",
-    "preselfpay_amt",
-    "diag_codes",
-    "diag_names",
-    "oprn_codes",
-    "refd_setl_flag",
-    "orig_setl_id",
-    "vali_flag",
-]
+HEADER = list(SETTLEMENT_HEADER)
 
 
 def row(setl_id: str, certno: str, **over: str) -> list[str]:
