@@ -40,7 +40,7 @@ class Column:
         for part in self.attr.split("."):
             if value is None:
                 return ""
-            labels = _choice_labels(type(value), part, translation.get_language() or "")
+            labels = _choice_labels(type(value), part, translation.get_language() or "")  # type: ignore[arg-type]
             value = getattr(value, part)
             if labels:
                 value = labels.get(value, value)
