@@ -27,6 +27,7 @@ from gonghui.mutual_aid.engine.calculate import AssessmentCache, PayLine, evalua
 from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER
 from gonghui.mutual_aid.models import Claim, ClaimEvent, ClaimLine, Enrolment, Plan, Settlement
 from gonghui.mutual_aid.plans import policy_of
+from gonghui.mutual_aid.selectors import BENEFIT_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +67,19 @@ def _review_reasons(plan: Plan, lines: Sequence[PayLine], total: Decimal) -> lis
     reasons = []
     for line in lines:
         if line.status == "review":
-            reasons.append(f"{line.benefit}：重疾类别 {line.category or ''} 需人工确认")
+            benefit = BENEFIT_LABELS.get(line.benefit, line.benefit)
+            category = _category_names().get(line.category or "", line.category or "")
+            reasons.append(f"{benefit}：重疾类别「{category}」需人工确认")
     if total >= plan.review_threshold:
         reasons.append(f"金额 {total} 元达到人工审核阈值 {plan.review_threshold} 元")
     return reasons
+
+
+@lru_cache(maxsize=1)
+def _category_names() -> dict[str, str]:
+    from gonghui.mutual_aid.assessment.catalogue import load_catalogue
+
+    return {c.code: c.name_zh for c in load_catalogue().categories}
 
 
 @lru_cache(maxsize=1)

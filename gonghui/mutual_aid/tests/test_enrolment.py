@@ -70,8 +70,11 @@ def run(world: World, plan: Plan, data: bytes, *, user: str = "enterprise_a_admi
     return enrolments_import(actor=world.users[user], plan=plan, data=data, **kw)
 
 
-def live(member: Member) -> dict[str, Enrolment]:
-    return {e.item: e for e in Enrolment.objects.filter(member=member, cancelled_at__isnull=True)}
+def live(member: Member, year: int = 2026) -> dict[str, Enrolment]:
+    """The member's live enrolments of one plan year (other years' rows would collide by item)."""
+    return {
+        e.item: e for e in Enrolment.objects.filter(member=member, plan__year=year, cancelled_at__isnull=True)
+    }
 
 
 # -- the service ------------------------------------------------------------------------------
