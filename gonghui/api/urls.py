@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gonghui.api import views
-from gonghui.mutual_aid.api import AssessmentView
+from gonghui.mutual_aid.api import AssessmentView, SettlementPushView
 
 app_name = "api"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit", views.AuditList.as_view(), name="audit_list"),
     path("jobs/<int:pk>", views.JobDetail.as_view(), name="job_detail"),
     path("mutual-aid/assessments", AssessmentView.as_view(), name="ma_assessments"),
+    path("mutual-aid/settlements", SettlementPushView.as_view(), name="ma_settlements"),
     # Last: every other URL under /api/v1/ answers the JSON error format, not the HTML page.
     re_path(r"^", views.api_not_found, name="not_found"),
 ]
