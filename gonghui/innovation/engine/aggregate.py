@@ -166,10 +166,12 @@ def _score_entry(
     method: Method
     if len(ordered) >= TRIM_MIN_JUDGES:
         method = "trimmed_mean"
-        low, high = ordered[0], ordered[-1]
+        low = ordered[0]
+        top = values[(ordered[-1].judge, entry)]
+        high = next(s for s in ordered if values[(s.judge, entry)] == top)
         lines.append(f"去掉最高分：评委 {high.judge} {_fmt(values[(high.judge, entry)])}")
         lines.append(f"去掉最低分：评委 {low.judge} {_fmt(values[(low.judge, entry)])}")
-        kept = ordered[1:-1]
+        kept = [s for s in ordered if s is not low and s is not high]
     else:
         method = "mean"
         kept = ordered
@@ -200,7 +202,9 @@ def aggregate_panel(
             raise AggregationError(f"评委 {sheet.judge} 对项目 {sheet.entry} 重复评分")
         seen.add(key)
         if tuple(code for code, _ in sheet.scores) != rubric.codes:
-            raise RubricError(f"评委 {sheet.judge} 对项目 {sheet.entry} 的评分表不是按评审标准 {rubric.code} 填写的")
+            raise RubricError(
+                f"评委 {sheet.judge} 对项目 {sheet.entry} 的评分表不是按评审标准 {rubric.code} 填写的"
+            )
         if key in excused_pairs:
             excused_lines[sheet.entry].append(f"评委 {sheet.judge} 回避，不计分")
             continue
@@ -236,13 +240,13 @@ def aggregate_panel(
     previous_key: tuple[Decimal, ...] | None = None
     rank = 0
     for position, item in enumerate(scored, start=1):
-        key = sort_key(item)
-        if key != previous_key:
+        order_key = sort_key(item)
+        if order_key != previous_key:
             rank = position
         lines = list(item.explanation)
         neighbours = [other for other in scored if other is not item and other.score == item.score]
         if neighbours:
-            lines.append(_tie_line(rubric, item, neighbours, tie_values))
+            lines.extend(_tie_lines(rubric, item, neighbours, tie_values))
         results.append(
             EntryResult(
                 entry=item.entry,
@@ -255,7 +259,7 @@ def aggregate_panel(
                 explanation=tuple(lines),
             )
         )
-        previous_key = key
+        previous_key = order_key
     return PanelResult(
         results=tuple(results),
         normalised=apply,
@@ -272,19 +276,24 @@ def _criterion_scores(rubric: Rubric, item: _Scored) -> tuple[tuple[str, Decimal
     )
 
 
-def _tie_line(
+def _tie_lines(
     rubric: Rubric,
     item: _Scored,
     neighbours: list[_Scored],
     tie_values: dict[str, tuple[tuple[str, Decimal], ...]],
-) -> str:
-    others = "、".join(sorted(other.entry for other in neighbours))
+) -> list[str]:
+    """One line per entry with the same score: which criterion decided, or a shared rank."""
     mine = tie_values[item.entry]
-    for index, criterion in enumerate(rubric.criteria):
-        values = {tie_values[other.entry][index][1] for other in neighbours}
-        if values != {mine[index][1]}:
-            return (
-                f"与 {others} 同分 {item.score}，按评分项顺序比较：首个不同的是"
-                f"“{criterion.name}”，本项目 {mine[index][1]}"
-            )
-    return f"与 {others} 同分 {item.score}，各评分项也完全相同，名次并列"
+    lines = []
+    for other in sorted(neighbours, key=lambda o: o.entry):
+        theirs = tie_values[other.entry]
+        for index, criterion in enumerate(rubric.criteria):
+            if mine[index][1] != theirs[index][1]:
+                lines.append(
+                    f"与 {other.entry} 同分 {item.score}，按评分项顺序比较“{criterion.name}”："
+                    f"本项目 {mine[index][1]}，{other.entry} {theirs[index][1]}"
+                )
+                break
+        else:
+            lines.append(f"与 {other.entry} 同分 {item.score}，各评分项也相同，名次并列")
+    return lines

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from gonghui.innovation.engine.rubric import ZERO, round_cent
 
@@ -58,7 +59,7 @@ class GradeScale:
         for band in bands:
             if band.lower is not None and band.upper is not None and band.lower >= band.upper:
                 raise GradingError(f"等级 {band.name}：下限 {band.lower} 必须小于上限 {band.upper}")
-        for below, above in zip(bands, bands[1:], strict=False):
+        for below, above in pairwise(bands):
             if below.upper is None or above.lower is None or below.upper != above.lower:
                 raise GradingError(
                     f"等级 {below.name} 与 {above.name} 不连续：上限 {below.upper}，下一档下限 {above.lower}"
@@ -108,14 +109,14 @@ def _non_negative(**values: Decimal | int) -> None:
             raise GradingError(f"{name} 不能为负数")
 
 
-def labour_time_saving(*, hours_saved: Decimal, hourly_cost: Decimal, times_per_year: Decimal | int) -> Saving:
+def labour_time_saving(
+    *, hours_saved: Decimal, hourly_cost: Decimal, times_per_year: Decimal | int
+) -> Saving:
     """Labour-time saving (节约工时): hours saved per occurrence × hourly labour cost ×
     occurrences a year."""
     _non_negative(每次节约工时=hours_saved, 人工成本=hourly_cost, 年发生次数=times_per_year)
     amount = round_cent(hours_saved * hourly_cost * times_per_year)
-    formula = (
-        f"每次节约 {hours_saved} 工时 × 人工成本 {hourly_cost} 元/工时 × 每年 {times_per_year} 次 = {_yuan(amount)}"
-    )
+    formula = f"每次节约 {hours_saved} 工时 × 人工成本 {hourly_cost} 元/工时 × 每年 {times_per_year} 次 = {_yuan(amount)}"
     return Saving(amount, formula)
 
 
@@ -161,7 +162,9 @@ def benefit_window(first_benefit: date) -> tuple[date, date]:
     return first_benefit, end
 
 
-def net_yearly_benefit(*, first_benefit: date, gains: Iterable[Amount], costs: Iterable[Amount]) -> NetBenefit:
+def net_yearly_benefit(
+    *, first_benefit: date, gains: Iterable[Amount], costs: Iterable[Amount]
+) -> NetBenefit:
     """Net yearly benefit = gains inside the 12-month window − costs up to the window's end.
 
     Gains before the first benefit or after the window do not count. Costs count if they fall
@@ -170,7 +173,9 @@ def net_yearly_benefit(*, first_benefit: date, gains: Iterable[Amount], costs: I
     """
     start, end = benefit_window(first_benefit)
     gross = cost = ZERO
-    lines = [f"核算期间：{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}（首次产生效益起 12 个月）"]
+    lines = [
+        f"核算期间：{start.isoformat()} 至 {(end - timedelta(days=1)).isoformat()}（首次产生效益起 12 个月）"
+    ]
     for gain in gains:
         _non_negative(收益=gain.amount)
         if start <= gain.on < end:
