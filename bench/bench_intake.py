@@ -140,7 +140,8 @@ def _populate(enrolments_path: Path):  # type: ignore[no-untyped-def]
 
     from django.utils import timezone
 
-    from gonghui.core.crypto import blind_index, mask_id_number
+    from gonghui.core.crypto import blind_index
+    from gonghui.core.masking import mask_id_number
     from gonghui.core.validators import parse_id_number
     from gonghui.members.models import Member
     from gonghui.mutual_aid.models import Consent, Enrolment

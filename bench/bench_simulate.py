@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from gonghui.core.factories import make_id_number  # noqa: E402
 from gonghui.mutual_aid.assessment.types import Assessment, Case, CategoryMatch  # noqa: E402
 from gonghui.mutual_aid.engine.io import SETTLEMENT_HEADER  # noqa: E402
 from gonghui.mutual_aid.engine.policy import CATALOGUE_PATH, load_policy  # noqa: E402
-from gonghui.mutual_aid.engine.records import gb11643_check_char  # noqa: E402
 from gonghui.mutual_aid.engine.simulate import simulate  # noqa: E402
 
 POLICY = ROOT / "gonghui" / "mutual_aid" / "data" / "policy_2026.yaml"
@@ -92,14 +92,8 @@ HOSPITALS = [f"{town}{kind}" for town in ("萧山区", "滨江区", "上城区",
 
 
 def make_certno(rng: random.Random, sex: str) -> str:
-    """A valid 18-digit ID number (GB 11643 check digit) of the given sex."""
-    area = rng.choice(("330109", "330108", "330102", "330106", "330110"))
-    born = date(1966, 1, 1) + timedelta(days=rng.randrange(365 * 38))
-    seq = rng.randrange(100) * 10 + (
-        rng.choice((1, 3, 5, 7, 9)) if sex == "M" else rng.choice((0, 2, 4, 6, 8))
-    )
-    first17 = f"{area}{born:%Y%m%d}{seq:03d}"
-    return first17 + gb11643_check_char(first17)
+    """A valid 18-digit ID number of the given sex, born 1966–2003, from a Hangzhou district."""
+    return make_id_number(rng, sex=sex, region=rng.choice(("330109", "330108", "330102", "330106", "330110")))
 
 
 def _money(value: float) -> str:

@@ -15,8 +15,9 @@ from django.utils import timezone
 from gonghui.accounts.models import Role, RoleGrant, SmsCode, SmsMessage, User
 from gonghui.accounts.sms import SmsError, get_backend
 from gonghui.audit.services import audit_record
-from gonghui.core.crypto import blind_index, mask_phone
+from gonghui.core.crypto import blind_index
 from gonghui.core.errors import DomainError, PermissionDenied
+from gonghui.core.masking import mask_phone
 from gonghui.core.scoping import granted_paths
 from gonghui.core.validators import ValidationProblem, validate_phone
 from gonghui.orgs.models import OrgUnit

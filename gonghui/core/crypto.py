@@ -50,21 +50,6 @@ def blind_index(value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def mask_id_number(value: str) -> str:
-    """330109********1234: region kept for staff orientation, birth date hidden."""
-    if len(value) < 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    return value[:3] + "****" + value[-4:] if len(value) >= 7 else "*" * len(value)
-
-
-def mask_bank_card(value: str) -> str:
-    return "**** **** " + value[-4:] if len(value) >= 4 else "*" * len(value)
-
-
 class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     """Stores the Fernet token; the Python value is the clear text. Not filterable by value."""
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
@@ -21,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
+from gonghui.core.http import download_response
 from gonghui.core.tabular import build_xlsx
 
 
@@ -96,13 +96,7 @@ def render_list(
             [_export_value(c.value(obj)) for c in columns] for obj in queryset.iterator(2000)
         )
         content = build_xlsx([c.label for c in columns], rows, sheet_title=title)
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        filename = f"{export_name}-{timezone.localdate():%Y%m%d}.xlsx"
-        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-        return response
+        return download_response(content, f"{export_name}-{timezone.localdate():%Y%m%d}.xlsx")
     paginator = Paginator(queryset, per_page)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()

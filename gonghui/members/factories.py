@@ -8,8 +8,8 @@ import random
 from faker import Faker
 
 from gonghui.core.factories import make_id_number, make_phone
-from gonghui.members.models import Member, MembershipEvent
-from gonghui.members.services import _new_member
+from gonghui.members.models import Member
+from gonghui.members.services import _new_member, members_bulk_insert
 from gonghui.orgs.models import Enterprise, OrgUnit
 
 
@@ -55,18 +55,5 @@ def build_member(
 
 
 def save_members(members: list[Member]) -> list[Member]:
-    """Bulk insert members with their join events (ids fetched back where needed)."""
-    created = Member.objects.bulk_create(members, batch_size=1000)
-    if created and created[0].pk is None:
-        ids = dict(
-            Member.objects.filter(id_number_index__in=[m.id_number_index for m in created]).values_list(
-                "id_number_index", "pk"
-            )
-        )
-        for m in created:
-            m.pk = ids[m.id_number_index]
-    MembershipEvent.objects.bulk_create(
-        [MembershipEvent(member=m, kind="join", to_unit=m.org_unit, on_date=m.joined_on) for m in created],
-        batch_size=1000,
-    )
-    return created
+    """Bulk insert members with their join events (the import's own insert path)."""
+    return members_bulk_insert(members)

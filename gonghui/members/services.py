@@ -11,8 +11,9 @@ from django.utils import timezone
 from gonghui.accounts.models import User
 from gonghui.accounts.permissions import can_reveal_personal_data, require
 from gonghui.audit.services import audit_record
-from gonghui.core.crypto import blind_index, mask_id_number, mask_phone
+from gonghui.core.crypto import blind_index
 from gonghui.core.errors import DomainError, PermissionDenied
+from gonghui.core.masking import mask_id_number, mask_phone
 from gonghui.core.tabular import ImportReport, Row, RowError, TableError, read_table
 from gonghui.core.validators import ValidationProblem, parse_id_number, validate_phone
 from gonghui.members.models import Member, MembershipEvent
@@ -204,6 +205,29 @@ def member_reveal(*, actor: User, member: Member, field: str) -> str:
     return value
 
 
+def members_bulk_insert(members: list[Member], *, actor: User | None = None, note: str = "") -> list[Member]:
+    """Insert already-validated members with their join events, in bulk (ids come back)."""
+    created = Member.objects.bulk_create(members, batch_size=1000)
+    if created and created[0].pk is None:  # backends without RETURNING
+        ids = dict(
+            Member.objects.filter(id_number_index__in=[m.id_number_index for m in created]).values_list(
+                "id_number_index", "pk"
+            )
+        )
+        for m in created:
+            m.pk = ids[m.id_number_index]
+    MembershipEvent.objects.bulk_create(
+        [
+            MembershipEvent(
+                member=m, kind="join", to_unit=m.org_unit, on_date=m.joined_on, actor=actor, note=note
+            )
+            for m in created
+        ],
+        batch_size=1000,
+    )
+    return created
+
+
 @dataclass(slots=True)
 class _MemberRow:
     row: Row
@@ -284,29 +308,7 @@ def members_import(*, actor: User, data: bytes, filename: str, skip_invalid: boo
         )
         new = [p.member for p in parsed if p.member.id_number_index not in existing]
         report.unchanged = len(parsed) - len(new)
-        created = Member.objects.bulk_create(new, batch_size=1000)
-        if created and created[0].pk is None:  # backends without RETURNING
-            ids = dict(
-                Member.objects.filter(id_number_index__in=[m.id_number_index for m in created]).values_list(
-                    "id_number_index", "pk"
-                )
-            )
-            for m in created:
-                m.pk = ids[m.id_number_index]
-        MembershipEvent.objects.bulk_create(
-            [
-                MembershipEvent(
-                    member=m,
-                    kind="join",
-                    to_unit=m.org_unit,
-                    on_date=m.joined_on,
-                    actor=actor,
-                    note="批量导入",
-                )
-                for m in created
-            ],
-            batch_size=1000,
-        )
+        created = members_bulk_insert(new, actor=actor, note="批量导入")
         report.created = len(created)
         if created:
             audit_record(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import can, can_reveal_personal_data, is_staff_somewhere
 from gonghui.core.errors import DomainError, NotFound
-from gonghui.core.http import AuthedRequest
+from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.jobs import job_start, store_upload
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import build_xlsx
@@ -190,11 +190,7 @@ def member_import_template(request: AuthedRequest) -> HttpResponse:
         "2024-01-15",
     ]
     content = build_xlsx(list(MEMBER_IMPORT_COLUMNS), [example], sheet_title="会员名单")
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''member-template.xlsx"
-    return response
+    return download_response(content, "member-template.xlsx")
 
 
 @login_required

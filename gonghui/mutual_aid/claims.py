@@ -18,8 +18,9 @@ from django.utils import timezone
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.accounts.permissions import can
 from gonghui.audit.services import audit_record
-from gonghui.core.crypto import blind_index, mask_bank_card
+from gonghui.core.crypto import blind_index
 from gonghui.core.errors import DomainError, PermissionDenied
+from gonghui.core.masking import mask_bank_card
 from gonghui.core.validators import ValidationProblem, validate_bank_card
 from gonghui.members.models import Member
 from gonghui.mutual_aid import errors

@@ -106,7 +106,6 @@ def _seed(stdout: Any) -> None:
         created += result.batch.rows_created
         new_claims += len(screen_after_intake(result=result))
     _process(plan, district, rng, worker_member)
-    _accounts(district)
     stdout.write(
         f"医疗互助：参保 {len(enrolled)} 人，授权 {len(consenting)} 人，结算单 {created} 条，"
         f"筛查生成申报 {new_claims} 笔。"
@@ -360,7 +359,3 @@ def _city_reviewer(district: OrgUnit) -> User | None:
         )
         RoleGrant.objects.create(user=user, role=Role.REVIEWER, org_unit=city)
     return user
-
-
-def _accounts(district: OrgUnit) -> None:
-    _city_reviewer(district)

@@ -65,19 +65,18 @@ def review_queue(*, user: User | AnonymousUser) -> QuerySet[Claim]:
     the union above it)."""
     if not user.is_authenticated:
         return Claim.objects.none()
-    base = Claim.objects.filter(status=Claim.Status.IN_REVIEW)
+    base = Claim.objects.filter(status=Claim.Status.IN_REVIEW).select_related("member", "org_unit", "plan")
     if user.is_superuser:
-        return base.select_related("member", "org_unit", "plan")
+        return base
     paths = granted_paths(user, "review")
     level1 = Q(approvals_done=0) & subtree_q("plan__org_unit__path", paths)
-    # Level 2 (two-level approval): the reviewer holds the review role on an ancestor of
-    # the plan's union; path prefixes of length len-4 are the parent.
-    parents = [p for p in paths]
-    level2 = Q(approvals_done=1, approvals_needed=2) & Q(plan__org_unit__depth__gt=1)
-    level2_q = Q(pk__in=[])
-    for path in parents:
-        level2_q |= Q(plan__org_unit__path__startswith=path) & ~Q(plan__org_unit__path=path)
-    return base.filter(level1 | (level2 & level2_q)).select_related("member", "org_unit", "plan")
+    # Level 2 (two-level approval): the reviewer holds the review role strictly above the
+    # plan's union (e.g. city over district).
+    strictly_below = Q(pk__in=[])
+    for path in paths:
+        strictly_below |= Q(plan__org_unit__path__startswith=path) & ~Q(plan__org_unit__path=path)
+    level2 = Q(approvals_done=1, approvals_needed=2) & strictly_below
+    return base.filter(level1 | level2)
 
 
 def claim_get_for_user(*, user: User | AnonymousUser, claim_id: int) -> Claim:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
 from gonghui.core.errors import DomainError, NotFound
-from gonghui.core.http import AuthedRequest
+from gonghui.core.http import XLSX_CONTENT_TYPE, AuthedRequest, download_response
 from gonghui.core.jobs import job_start, store_upload
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import TableError, build_xlsx
@@ -36,7 +34,6 @@ from gonghui.mutual_aid.forms import (
 from gonghui.mutual_aid.models import Claim, ClaimLine, Consent, PayoutBatch
 from gonghui.orgs.models import OrgUnit
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Archive events (ClaimEvent.kind) as staff read them.
 EVENT_LABELS = {
     "screened": "智能筛查",
@@ -76,12 +73,6 @@ def _labelled(claim: Claim, lines: list[ClaimLine]) -> list[ClaimLine]:
     return lines
 
 
-def _xlsx(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}.xlsx"
-    return response
-
-
 def _staff(request: AuthedRequest) -> None:
     if not is_staff_somewhere(request.user):
         raise Http404
@@ -111,9 +102,9 @@ def home(request: AuthedRequest) -> HttpResponse:
     )
     stats = selectors.statistics(user=request.user, plan=plan) if plan else None
     if plan and stats and request.GET.get("export") == "xlsx":
-        return _xlsx(
+        return download_response(
             statistics_workbook(plan=plan, stats=stats),
-            f"mutual-aid-statistics-{plan.year}-{timezone.localdate():%Y%m%d}",
+            f"mutual-aid-statistics-{plan.year}-{timezone.localdate():%Y%m%d}.xlsx",
         )
     return render(
         request,
@@ -455,14 +446,8 @@ def payout_file(request: AuthedRequest, batch_id: int, fmt: str) -> HttpResponse
     from gonghui.audit.services import audit_record
 
     audit_record(actor=request.user, action="mutual_aid.payout_file", target=batch, org_unit=batch.org_unit)
-    content_type = (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        if fmt == "xlsx"
-        else "text/csv; charset=utf-8"
-    )
-    response = HttpResponse(payouts.payout_file(batch, fmt), content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename={batch.reference}.{fmt}"
-    return response
+    content_type = XLSX_CONTENT_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return download_response(payouts.payout_file(batch, fmt), f"{batch.reference}.{fmt}", content_type)
 
 
 @login_required
@@ -584,4 +569,4 @@ def enrolment_import_template(request: AuthedRequest) -> HttpResponse:
         f"{plan.year if plan else timezone.localdate().year + 1}-01-01",
     ]
     content = build_xlsx(list(plans.ENROLMENT_IMPORT_COLUMNS), [example], sheet_title="参保名单")
-    return _xlsx(content, "enrolment-template")
+    return download_response(content, "enrolment-template.xlsx")

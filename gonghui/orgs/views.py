@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
 from gonghui.core.errors import NotFound
-from gonghui.core.http import AuthedRequest
+from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import TableError, build_xlsx
 from gonghui.orgs import selectors, services
@@ -154,9 +154,6 @@ def org_import(request: AuthedRequest) -> HttpResponse:
 @login_required
 def org_import_template(request: AuthedRequest) -> HttpResponse:
     rows = [["330199", "示例街道总工会", "镇街总工会", "330199001", "", "", "", "", "示范区示例路1号"]]
-    response = HttpResponse(
-        build_xlsx(list(ORG_IMPORT_COLUMNS), rows, sheet_title="组织"),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return download_response(
+        build_xlsx(list(ORG_IMPORT_COLUMNS), rows, sheet_title="组织"), "org-template.xlsx"
     )
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''org-template.xlsx"
-    return response

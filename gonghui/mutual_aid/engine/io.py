@@ -22,6 +22,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from gonghui.core.masking import mask_id_number
 from gonghui.mutual_aid.engine.records import (
     MED_TYPES,
     ZERO,
@@ -161,11 +162,6 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.total:
             raise InputFileError(self.source, self.items, self.total)
-
-
-def _mask(raw: str) -> str:
-    """Error messages are stored and shown to staff: never repeat a full ID number (PIPL)."""
-    return raw[:6] + "*" * max(0, len(raw) - 10) + raw[-4:] if len(raw) > 10 else "*" * len(raw)
 
 
 def detect_encoding(path: str | Path) -> str:
@@ -440,7 +436,9 @@ def _settlement_rows(
         if certno is None:
             raw = cells[i_cert].strip()
             add_error(
-                row_no, "certno", f"身份证号「{_mask(raw)}」校验位不正确或格式错误" if raw else "不能为空"
+                row_no,
+                "certno",
+                f"身份证号「{mask_id_number(raw)}」校验位不正确或格式错误" if raw else "不能为空",
             )
         med_type = _MED_TYPE_KEYS.get(cells[i_med].strip())
         if med_type is None:
@@ -579,7 +577,7 @@ def read_enrolments(
             errors.add(
                 row_no,
                 "certno",
-                "不能为空" if not raw else f"身份证号「{_mask(raw)}」校验位不正确或格式错误",
+                "不能为空" if not raw else f"身份证号「{mask_id_number(raw)}」校验位不正确或格式错误",
             )
         year_raw = cells[columns["year"]].strip()
         year = int(year_raw) if year_raw.isdigit() and len(year_raw) == 4 else None

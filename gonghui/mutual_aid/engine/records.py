@@ -11,6 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+# The one GB 11643 implementation (pure, no ORM: fine inside the engine).
+from gonghui.core.validators import id_number_check_char
+
 Sex = Literal["M", "F"]
 
 ZERO = Decimal(0)
@@ -29,11 +32,6 @@ MED_TYPES: dict[str, str] = {
     "51": "生育门诊",
     "52": "生育住院",
 }
-
-# GB 11643-1999 check digit: weights of the first 17 digits, and the check character for
-# each value of the weighted sum modulo 11.
-_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_GB11643_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +95,11 @@ def stay_days(settlement: Settlement) -> int:
     return max(1, (settlement.enddate - settlement.begndate).days)
 
 
-def gb11643_check_char(first17: str) -> str:
-    """The GB 11643 check character for the first 17 digits of an ID number."""
-    total = sum(int(ch) * w for ch, w in zip(first17, _GB11643_WEIGHTS, strict=True))
-    return _GB11643_CHECK[total % 11]
-
-
 def is_valid_certno(certno: str) -> bool:
     """True for an 18-character resident ID number whose GB 11643 check digit is right."""
     if len(certno) != 18 or not certno[:17].isdigit() or not certno[:17].isascii():
         return False
-    return gb11643_check_char(certno[:17]) == certno[17].upper()
+    return id_number_check_char(certno[:17]) == certno[17].upper()
 
 
 def sex_from_certno(certno: str) -> Sex | None:

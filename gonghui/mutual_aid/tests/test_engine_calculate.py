@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gonghui.core.validators import id_number_check_char as gb11643_check_char
 from gonghui.mutual_aid.assessment.types import Assessment, Case, CategoryMatch, Decision
 from gonghui.mutual_aid.engine import (
     AssessmentCache,
@@ -30,7 +31,6 @@ from gonghui.mutual_aid.engine import (
     parse_policy,
 )
 from gonghui.mutual_aid.engine.calculate import case_from_settlement
-from gonghui.mutual_aid.engine.records import gb11643_check_char
 
 POLICY = Path(__file__).resolve().parents[1] / "data" / "policy_2026.yaml"
 EXAMPLE = load_policy(POLICY)

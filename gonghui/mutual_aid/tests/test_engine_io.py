@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gonghui.core.validators import id_number_check_char as gb11643_check_char
 from gonghui.mutual_aid.engine.io import (
     InputFileError,
     ReadStats,
@@ -19,7 +20,6 @@ from gonghui.mutual_aid.engine.io import (
     read_enrolments,
     read_settlements,
 )
-from gonghui.mutual_aid.engine.records import gb11643_check_char
 
 TODAY = date(2026, 11, 1)
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from gonghui.core.validators import id_number_check_char as gb11643_check_char
 from gonghui.mutual_aid.engine.records import (
     Settlement,
-    gb11643_check_char,
     in_scope_personal,
     is_valid_certno,
     sex_from_certno,
