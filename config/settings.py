@@ -203,6 +203,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "3000/min"},
 }
+# An unset choice filter reads "全部" (all), not Django's "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "全部"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "数智工会 Gonghui API",
     "DESCRIPTION": "REST API v1. Errors are always {code, message, field}.",
