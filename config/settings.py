@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gonghui.orgs",
     "gonghui.members",
     "gonghui.mutual_aid",
+    "gonghui.innovation",
     "gonghui.api",
 ]
 
