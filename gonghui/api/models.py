@@ -17,6 +17,8 @@ API_SCOPES: dict[str, str] = {
     "jobs:read": "读取任务进度",
     "mutual_aid:read": "读取医疗互助数据",
     "mutual_aid:write": "提交医疗互助数据",
+    "innovation:read": "读取职工创新数据",
+    "innovation:write": "提交创新成果和评分",
 }
 
 

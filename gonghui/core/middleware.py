@@ -35,3 +35,22 @@ class RequestIdMiddleware:
             return response
         finally:
             request_context.reset(tokens)
+
+
+class NotFoundMiddleware:
+    """A selector's ``NotFound`` (missing or not yours) escaping a page view is a 404 page, the
+    same as Django's own Http404, so views need no try/except for it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from gonghui.core.errors import NotFound
+        from gonghui.core.views import error_404
+
+        if isinstance(exception, NotFound):
+            return error_404(request, exception)
+        return None

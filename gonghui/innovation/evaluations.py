@@ -339,20 +339,22 @@ def _store_results(evaluation: Evaluation) -> None:
     rubric = engine_rubric(evaluation.rubric)
     assignments = list(
         Assignment.objects.filter(entry__evaluation=evaluation)
-        .select_related("judge")
-        .order_by("entry_id", "judge__seat")
+        .select_related("judge", "entry")
+        .order_by("entry__order", "judge__seat")
     )
+    # The engine names entries in its explanation lines ("与 项目 02 同分 …"): give it the
+    # running-order code people see, not the database id.
     sheets = [
-        score_sheet(rubric, judge=f"{a.judge.seat}号", entry=str(a.entry_id), scores=a.scores)
+        score_sheet(rubric, judge=f"{a.judge.seat}号", entry=a.entry.code, scores=a.scores)
         for a in assignments
         if a.scores is not None and not a.excused
     ]
-    excused = [(f"{a.judge.seat}号", str(a.entry_id)) for a in assignments if a.excused]
+    excused = [(f"{a.judge.seat}号", a.entry.code) for a in assignments if a.excused]
     panel = aggregate_panel(rubric, sheets, excused=excused)
-    by_entry = {int(r.entry): r for r in panel.results}
+    by_entry = {r.entry: r for r in panel.results}
     entries = list(evaluation.entries.all())
     for entry in entries:
-        result = by_entry.get(entry.pk)
+        result = by_entry.get(entry.code)
         entry.final_score = result.score if result else None
         entry.rank = result.rank if result else None
         entry.explanation = list(result.explanation) + list(panel.notes) if result else ["无有效评分"]

@@ -679,6 +679,8 @@ class StudioRating(models.Model):
     change = models.CharField(_("变化"), max_length=10, choices=Change.choices)
     figures = models.JSONField(_("平台数据"), default=dict)
     lines = models.JSONField(_("评分明细"), default=list)
+    # The scheme's dimension maxima and star thresholds as used, so the sheet never changes.
+    scheme = models.JSONField(_("评分标准"), default=dict)
     rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField(auto_now_add=True)
 

@@ -28,14 +28,22 @@ from gonghui.core.workdays import add_working_days
 from gonghui.innovation import errors
 from gonghui.innovation.config import config_for
 from gonghui.innovation.engine import (
+    ADVANCED_OPERATION_METHOD,
+    AWARD_LEVELS,
+    INNOVATION_OUTCOME,
     Amount,
+    FirstCompleter,
     GradingError,
+    NominationFacts,
+    PriorAward,
+    check_eligibility,
     labour_time_saving,
     material_saving,
     net_yearly_benefit,
 )
 from gonghui.innovation.models import (
     BenefitLine,
+    Nomination,
     Outcome,
     OutcomeAttachment,
     OutcomeMember,
@@ -630,3 +638,96 @@ def is_overdue(outcome: Outcome, today: dt.date | None = None) -> bool:
     """Past its 受理/评审 deadline and still waiting."""
     today = today or timezone.localdate()
     return outcome.status in DEADLINE_STATUSES and outcome.due_on is not None and outcome.due_on < today
+
+
+AWARDS = {"operation_method": ADVANCED_OPERATION_METHOD, "innovation_outcome": INNOVATION_OUTCOME}
+
+
+def nomination_facts(*, outcome: Outcome, target_level: str, today: dt.date) -> NominationFacts:
+    """The eligibility engine's inputs, read from the outcome, its team and its past awards.
+
+    The level reached is the highest level it has been awarded at; a graded outcome has at
+    least its enterprise's own award.
+    """
+    first = outcome.team.order_by("order").first()
+    awarded = list(outcome.nominations.filter(status=Nomination.Status.AWARDED))
+    prior = tuple(PriorAward(level=n.to_level, year=n.year, award=n.award) for n in awarded)
+    levels = [n.to_level for n in awarded if n.to_level in AWARD_LEVELS]
+    current = max(levels, key=AWARD_LEVELS.index) if levels else None
+    if current is None and outcome.grade:
+        current = "enterprise"
+    return NominationFacts(
+        outcome_type=outcome.type,
+        evaluated_on=today,
+        target_level=target_level,
+        first_completer=FirstCompleter(
+            is_enterprise_head=bool(first and first.is_enterprise_head),
+            has_senior_title=bool(first and first.has_senior_title),
+            position=(first.position or first.name) if first else "",
+        ),
+        proven_since=outcome.implemented_on,
+        completed_on=outcome.implemented_on
+        or (outcome.submitted_at.date() if outcome.submitted_at else None),
+        current_level=current,
+        prior_awards=prior,
+        verified_yearly_benefit=outcome.verified_benefit,
+    )
+
+
+@transaction.atomic
+def outcome_nominate(
+    *, outcome: Outcome, actor: User, award: str, target_level: str, today: dt.date | None = None
+) -> Nomination:
+    """Put an outcome forward to the next level's award. Every rule is checked and stored with
+    its explanation; an ineligible nomination is recorded as such (staff see why) and not sent."""
+    _require(actor, "review", outcome)
+    rules = AWARDS.get(award)
+    if rules is None:
+        raise DomainError(errors.OUTCOME_INVALID, "未知的奖项", field="award")
+    if target_level not in AWARD_LEVELS:
+        raise DomainError(errors.OUTCOME_INVALID, "未知的推荐层级", field="target_level")
+    today = today or timezone.localdate()
+    locked = Outcome.objects.select_for_update().get(pk=outcome.pk)
+    facts = nomination_facts(outcome=locked, target_level=target_level, today=today)
+    result = check_eligibility(rules, facts)
+    nomination = Nomination.objects.create(
+        outcome=locked,
+        award=rules.code,
+        from_level=facts.current_level or "",
+        to_level=target_level,
+        year=today.year,
+        eligible=result.eligible,
+        check_results=[
+            {"code": r.code, "label": r.label, "passed": r.passed, "explanation": r.explanation}
+            for r in result.results
+        ],
+        status=Nomination.Status.PROPOSED if result.eligible else Nomination.Status.INELIGIBLE,
+        nominated_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="innovation.outcome.nominate",
+        target=locked,
+        org_unit=locked.org_unit,
+        after={"award": rules.code, "to": target_level, "eligible": result.eligible},
+    )
+    return nomination
+
+
+@transaction.atomic
+def nomination_record_result(*, nomination: Nomination, actor: User, awarded: bool) -> Nomination:
+    """Record the upper level's result for a proposed nomination (awarded or not)."""
+    locked = Nomination.objects.select_for_update().select_related("outcome__org_unit").get(pk=nomination.pk)
+    _require(actor, "review", locked.outcome)
+    if locked.status != Nomination.Status.PROPOSED:
+        raise DomainError(errors.OUTCOME_STATE, "只有已推荐的申报可以登记结果")
+    locked.status = Nomination.Status.AWARDED if awarded else Nomination.Status.NOT_AWARDED
+    locked.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="innovation.nomination.result",
+        target=locked.outcome,
+        org_unit=locked.outcome.org_unit,
+        after={"nomination": locked.pk, "status": locked.status},
+    )
+    return locked

@@ -279,6 +279,14 @@ def studio_detail(*, studio: Studio) -> dict[str, Any]:
     }
 
 
+def studio_rating_get(*, studio: Studio, year: int) -> StudioRating:
+    """One stored yearly rating of a studio the caller already may see (NotFound if none)."""
+    rating = studio.ratings.filter(year=year).select_related("rated_by").first()
+    if rating is None:
+        raise NotFound()
+    return rating
+
+
 def alliance_list(*, user: User | AnonymousUser) -> QuerySet[Alliance]:
     return (
         Alliance.objects.visible_to(user)
@@ -294,20 +302,27 @@ def alliance_get_for_user(*, user: User | AnonymousUser, alliance_id: int) -> Al
         raise NotFound() from exc
 
 
+def alliance_member_studios(*, alliance: Alliance) -> QuerySet[Studio]:
+    """The member studios of an alliance the caller may see, wherever they sit (members from
+    other regions included: membership is shared within the alliance)."""
+    return Studio.objects.filter(pk__in=alliance.memberships.values("studio_id")).order_by("name")
+
+
 def alliance_detail(*, alliance: Alliance) -> dict[str, Any]:
     memberships = list(alliance.memberships.select_related("studio__org_unit", "studio__enterprise"))
     projects = list(alliance.projects.prefetch_related("studios"))
+    activities = list(alliance.activities.all())
     return {
         "memberships": memberships,
         "projects": projects,
         "resources": list(alliance.resources.select_related("studio")),
-        "activities": list(alliance.activities.all()),
+        "activities": activities,
         "stats": {
             "studios": len(memberships),
             "regions": len({m.studio.org_unit.path[:16] for m in memberships}),
             "enterprises": len({m.studio.enterprise_id for m in memberships if m.studio.enterprise_id}),
             "projects": len(projects),
-            "participants": sum(a.participants for a in alliance.activities.all()),
+            "participants": sum(a.participants for a in activities),
         },
     }
 
@@ -353,6 +368,10 @@ def statistics(*, user: User | AnonymousUser, year: int, unit: OrgUnit | None = 
     members = Member.objects.filter(org_unit__path__startswith=unit.path, status=Member.Status.ACTIVE).count()
     participation = (
         (Decimal(this_year["proposers"]) / members * 100).quantize(Decimal("0.01")) if members else None
+    )
+    # Last year's rate over today's membership (membership history is not kept per year).
+    participation_last = (
+        (Decimal(last_year["proposers"]) / members * 100).quantize(Decimal("0.01")) if members else None
     )
 
     def yoy(key: str) -> Decimal | None:
@@ -432,7 +451,16 @@ def statistics(*, user: User | AnonymousUser, year: int, unit: OrgUnit | None = 
         "last_year": last_year,
         "members": members,
         "participation": participation,
-        "yoy": {key: yoy(key) for key in ("submitted", "adopted", "implemented", "verified_value")},
+        "participation_last": participation_last,
+        # Change of the participation rate in percentage points (a rate's year-on-year).
+        "participation_change": (
+            participation - participation_last
+            if participation is not None and participation_last is not None
+            else None
+        ),
+        "yoy": {
+            key: yoy(key) for key in ("submitted", "adopted", "implemented", "verified_value", "rewards_paid")
+        },
         "by_node": by_node,
         "by_industry": by_industry,
         "by_type": by_type,

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from gonghui.accounts.models import User
 from gonghui.accounts.permissions import can
@@ -267,13 +268,23 @@ def studio_rate(*, studio: Studio, actor: User, year: int) -> StudioRating:
     六有 gate is 摘牌 (delisted) and stops being rated until re-registered.
     """
     _require(actor, "review", studio.org_unit)
+    if year > timezone.localdate().year:
+        # A future year has no data yet: it would fail the gate and delist the studio.
+        raise DomainError(errors.STUDIO_INVALID, "不能评定未来年度", field="year")
     locked = Studio.objects.select_for_update().get(pk=studio.pk)
     if locked.status == Studio.Status.DELISTED:
         raise DomainError(errors.STUDIO_INVALID, "工作室已摘牌，不再参加评星")
     if StudioRating.objects.filter(studio=locked, year=year).exists():
-        raise DomainError(errors.RATING_EXISTS, f"{year} 年度已评定")
+        raise DomainError(errors.RATING_EXISTS, f"{year} 年度已评定", field="year")
+    latest = (
+        StudioRating.objects.filter(studio=locked).order_by("-year").values_list("year", flat=True).first()
+    )
+    if latest is not None and latest > year:
+        # The studio's current stars are the latest year's; an older rating would overwrite them.
+        raise DomainError(errors.STUDIO_INVALID, f"已评定 {latest} 年度，不能补评更早的年度", field="year")
     haves, figures = studio_facts(studio=locked, year=year)
     result = rate_studio(haves=haves, figures=figures, scheme=DEFAULT_SCHEME)
+    rules = [rule for dimension in DEFAULT_SCHEME.dimensions for rule in dimension.rules]
     previous = StudioRating.objects.filter(studio=locked, year__lt=year).order_by("-year").first()
     previous_stars = previous.stars if previous else None
     if previous_stars is None:
@@ -312,9 +323,15 @@ def studio_rate(*, studio: Studio, actor: User, year: int) -> StudioRating:
                 "value": str(line.value),
                 "rule": line.rule,
                 "points": str(line.points.quantize(Decimal("0.01"))),
+                "max": str(rule.max_points),
+                "unit": rule.unit,
             }
-            for line in result.lines
+            for line, rule in zip(result.lines, rules, strict=True)
         ],
+        scheme={
+            "dimensions": [{"name": d.name, "max": str(d.max_points)} for d in DEFAULT_SCHEME.dimensions],
+            "stars": [[str(minimum), count] for minimum, count in DEFAULT_SCHEME.stars],
+        },
         rated_by=actor,
     )
     before = {"stars": locked.stars, "status": locked.status}
@@ -352,8 +369,8 @@ def alliance_create(
     alliance = Alliance.objects.create(
         org_unit=org_unit, name=name.strip(), field=field, founded_on=founded_on, description=description
     )
-    members = list(studios or [])
-    if lead is not None and lead not in members:
+    members = list({s.pk: s for s in studios or []}.values())
+    if lead is not None and lead.pk not in {s.pk for s in members}:
         members.insert(0, lead)
     AllianceMembership.objects.bulk_create(
         AllianceMembership(
@@ -411,6 +428,9 @@ def alliance_add_project(
 ) -> AllianceProject:
     """A joint project (联合攻关) of at least two member studios."""
     _require(actor, "manage", alliance.org_unit)
+    if not title.strip():
+        raise DomainError(errors.ALLIANCE_INVALID, "项目名称不能为空", field="title")
+    studios = list({s.pk: s for s in studios}.values())
     if len(studios) < 2:
         raise DomainError(errors.ALLIANCE_INVALID, "联合项目至少需要两个工作室", field="studios")
     _member_studios(alliance, studios)
@@ -436,6 +456,8 @@ def alliance_share(
     _require(actor, "manage", alliance.org_unit)
     if kind not in AllianceResource.Kind.values:
         raise DomainError(errors.ALLIANCE_INVALID, "未知的资源类别", field="kind")
+    if not name.strip():
+        raise DomainError(errors.ALLIANCE_INVALID, "资源名称不能为空", field="name")
     _member_studios(alliance, [studio])
     resource = AllianceResource.objects.create(
         alliance=alliance, studio=studio, kind=kind, name=name.strip(), description=description
@@ -456,6 +478,8 @@ def alliance_add_activity(
 ) -> AllianceActivity:
     """An alliance activity (交流、培训、推进会)."""
     _require(actor, "manage", alliance.org_unit)
+    if not title.strip():
+        raise DomainError(errors.ALLIANCE_INVALID, "活动名称不能为空", field="title")
     if participants < 0:
         raise DomainError(errors.ALLIANCE_INVALID, "参与人数不能为负数", field="participants")
     activity = AllianceActivity.objects.create(

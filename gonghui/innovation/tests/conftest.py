@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from gonghui.accounts.models import User
+from gonghui.api.tests.conftest import token_client  # noqa: F401 - shared API fixture
 from gonghui.conftest import PASSWORD, World
 from gonghui.innovation.evaluations import rubric_create
 from gonghui.innovation.factories import advance, make_judge
