@@ -209,3 +209,12 @@ def test_idempotency_key_too_long_is_a_field_error(world: World, admin_a: APICli
     response = admin_a.post("/api/v1/members", _payload(world), format="json", HTTP_IDEMPOTENCY_KEY="k" * 101)
     assert _error(response, 400)["field"] == "Idempotency-Key"
     assert Member.objects.count() == before
+
+
+def test_post_to_unknown_api_url_gets_json_404_not_csrf_page(db: None) -> None:
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/innovation/assignments/null,null/score", data="{}", content_type="application/json"
+    )
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
