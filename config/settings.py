@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "gonghui.members",
     "gonghui.mutual_aid",
     "gonghui.innovation",
+    "gonghui.assist",
     "gonghui.api",
 ]
 

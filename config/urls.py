@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("audit/", include("gonghui.audit.urls")),
     path("mutual-aid/", include("gonghui.mutual_aid.urls")),
     path("innovation/", include("gonghui.innovation.urls")),
+    path("assist/", include("gonghui.assist.urls")),
     path("api/v1/", include("gonghui.api.urls")),
     path("", include("gonghui.core.urls")),
 ]

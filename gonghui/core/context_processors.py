@@ -17,6 +17,7 @@ NAV_ITEMS: list[tuple[str, str, str]] = [
     ("members:list", "会员", "staff"),
     ("mutual_aid:home", "医疗互助", "all"),
     ("innovation:home", "职工创新", "all"),
+    ("assist:home", "助企行", "all"),
     ("audit:list", "审计", "admin"),
     ("core:job_list", "任务", "staff"),
     ("members:me", "我的", "member"),
