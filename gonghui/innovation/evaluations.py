@@ -236,8 +236,9 @@ def roadshow_set_phase(*, evaluation: Evaluation, actor: User, entry: Entry, pha
 def judge_declare_conflict(*, assignment: Assignment, actor: User, reason: str) -> Assignment:
     """A judge declares a conflict of interest (e.g. same enterprise, former apprentice) and is
     excused (回避) from the entry; any score already given is withdrawn."""
+    # Lock only the assignment: judges scoring at once must not queue on the evaluation row.
     locked = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("judge", "entry__evaluation")
         .get(pk=assignment.pk)
     )
@@ -294,8 +295,9 @@ def score_submit(
     """A judge scores an entry (1–5 per criterion) while the session is live; resubmitting
     replaces the sheet. After the session closed a change needs a reason, is audited and the
     results are recomputed."""
+    # Lock only the assignment: judges scoring at once must not queue on the evaluation row.
     locked = (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .select_related("judge", "entry__evaluation__rubric")
         .get(pk=assignment.pk)
     )
