@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -175,6 +176,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic jobs (run by exactly one `celery beat`, see docs/deploy.md); all idempotent.
+CELERY_BEAT_SCHEDULE = {
+    "assist-clinic-reminders": {
+        "task": "assist.clinic.send_reminders",
+        "schedule": crontab(hour=9, minute=0, day_of_week="mon-sat"),
+    },
+    "assist-challenges-close-expired": {
+        "task": "assist.challenges.close_expired",
+        "schedule": crontab(hour=0, minute=30),
+    },
+}
 
 SMS_BACKEND = env.SMS_BACKEND
 SMS_HTTP_URL = env.SMS_HTTP_URL

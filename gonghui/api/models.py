@@ -19,6 +19,8 @@ API_SCOPES: dict[str, str] = {
     "mutual_aid:write": "提交医疗互助数据",
     "innovation:read": "读取职工创新数据",
     "innovation:write": "提交创新成果和评分",
+    "assist:read": "读取助企行资源库与匹配",
+    "assist:write": "提交助企行数据",
 }
 
 

@@ -2,6 +2,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gonghui.api import views
+from gonghui.assist import api as assist
 from gonghui.innovation import api as innovation
 from gonghui.mutual_aid.api import AssessmentView, SettlementPushView
 
@@ -22,10 +23,16 @@ urlpatterns = [
     path("innovation/outcomes", innovation.OutcomeListCreate.as_view(), name="in_outcome_list"),
     path("innovation/outcomes/<int:pk>", innovation.OutcomeDetail.as_view(), name="in_outcome_detail"),
     path("innovation/evaluations", innovation.EvaluationList.as_view(), name="in_evaluation_list"),
-    path("innovation/evaluations/<int:pk>", innovation.EvaluationDetail.as_view(), name="in_evaluation_detail"),
+    path(
+        "innovation/evaluations/<int:pk>", innovation.EvaluationDetail.as_view(), name="in_evaluation_detail"
+    ),
     path("innovation/assignments/<int:pk>/score", innovation.AssignmentScore.as_view(), name="in_score"),
     path("innovation/studios", innovation.StudioList.as_view(), name="in_studio_list"),
     path("innovation/studios/<int:pk>", innovation.StudioDetail.as_view(), name="in_studio_detail"),
+    path("assist/match", assist.MatchView.as_view(), name="assist_match"),
+    path("assist/craftsmen", assist.CraftsmanList.as_view(), name="assist_craftsman_list"),
+    path("assist/demands", assist.DemandList.as_view(), name="assist_demand_list"),
+    path("assist/outcomes", assist.LibraryOutcomeList.as_view(), name="assist_outcome_list"),
     # Last: every other URL under /api/v1/ answers the JSON error format, not the HTML page.
     re_path(r"^", views.api_not_found, name="not_found"),
 ]

@@ -349,6 +349,11 @@ class ClinicQuestion(models.Model):
     def __str__(self) -> str:
         return str(self.demand)
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("assist:clinic_detail", args=[self.pk])
+
 
 class ClinicAssignment(models.Model):
     """An expert on a clinic question, assigned by a dispatcher or self-claimed."""
@@ -479,7 +484,10 @@ class ChallengeEvent(models.Model):
     challenge = models.ForeignKey(Challenge, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for scheduled moves (流榜 by the nightly job).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
     comment = models.TextField(blank=True)
 
@@ -649,6 +657,11 @@ class MentorPair(models.Model):
     def __str__(self) -> str:
         return f"{self.mentor} — {self.apprentice_name}"
 
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("assist:pair_detail", args=[self.pk])
+
 
 class PairCheckIn(models.Model):
     """A check-in of a pair (what was taught, progress)."""
@@ -695,6 +708,11 @@ class TrialApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} @ {self.enterprise}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("assist:trial_detail", args=[self.pk])
 
 
 class TrialReport(models.Model):
@@ -755,9 +773,15 @@ class ServiceActivity(models.Model):
         verbose_name = _("服务活动")
         verbose_name_plural = _("服务活动")
         ordering = ["-held_on", "-id"]
+        indexes = [models.Index(fields=["held_on"], name="service_activity_held_on")]
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("assist:ledger_detail", args=[self.pk])
 
 
 class ServiceProblem(models.Model):

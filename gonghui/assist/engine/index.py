@@ -84,11 +84,21 @@ class Corpus:
     def build(cls, kind: Kind, docs: Iterable[Doc]) -> Corpus:
         ordered = tuple(docs)
         # One tokenising pass feeds both views; the tokens themselves are not kept.
+        return cls.from_views(kind, ordered, (analyse(doc.searchable_text()) for doc in ordered))
+
+    @classmethod
+    def from_views(cls, kind: Kind, docs: Sequence[Doc], views: Iterable[TokenViews]) -> Corpus:
+        """The corpus of `docs` from their token views, computed elsewhere (the database index
+        stores them), in the same order; nothing is tokenised again."""
+        ordered = tuple(docs)
         words, bigrams = Bm25Builder(), Bm25Builder()
-        for doc in ordered:
-            views = analyse(doc.searchable_text())
-            words.add(views.words)
-            bigrams.add(views.bigrams)
+        count = 0
+        for view in views:
+            words.add(view.words)
+            bigrams.add(view.bigrams)
+            count += 1
+        if count != len(ordered):
+            raise ValueError(f"{len(ordered)} documents but {count} token views")
         by_industry: dict[str, list[int]] = {}
         conflicts: dict[int, set[int]] = {}
         for position, doc in enumerate(ordered):
@@ -282,3 +292,36 @@ def baseline_match(index: MatchIndex, query: MatchQuery) -> tuple[MatchResult, .
         )
         for score, hit in ranked
     )
+
+
+def candidate_index(
+    kind: Kind,
+    docs: Sequence[Doc],
+    views: Sequence[TokenViews],
+    *,
+    weights: RankerWeights = DEFAULT_WEIGHTS,
+) -> MatchIndex:
+    """An index over candidates retrieved by another index (the database's full-text index),
+    with their stored token views, so the same pipeline can rank them.
+
+    BM25 statistics (document count, average length, idf) are those of the candidate set: the
+    candidates are every document holding one of the query terms (up to the retrieval depth),
+    so each query term's document frequency is the corpus's; only N and the mean length shrink.
+    """
+    corpus = Corpus.from_views(kind, docs, views)
+    other: Kind = "outcome" if kind == "craftsman" else "craftsman"
+    empty = Corpus.from_views(other, (), ())
+    if kind == "craftsman":
+        return MatchIndex(craftsmen=corpus, outcomes=empty, weights=weights)
+    return MatchIndex(craftsmen=empty, outcomes=corpus, weights=weights)
+
+
+def rank_candidates(
+    docs: Sequence[Doc],
+    views: Sequence[TokenViews],
+    query: MatchQuery,
+    *,
+    weights: RankerWeights = DEFAULT_WEIGHTS,
+) -> tuple[MatchResult, ...]:
+    """The ranked results of `query` among the candidate documents (see `candidate_index`)."""
+    return candidate_index(query.kind, docs, views, weights=weights).match(query)
