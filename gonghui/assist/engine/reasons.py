@@ -18,9 +18,12 @@ MAX_TERMS = 5
 
 def shown_terms(terms: Sequence[str], *, limit: int = MAX_TERMS) -> tuple[str, ...]:
     """Matched terms worth showing: most specific first (the input order), without a term
-    that is part of a longer one already shown ("数控" under "数控车床"), at most `limit`."""
+    that is part of a longer one already shown ("数控" under "数控车床"), at most `limit`.
+    A single Chinese character ("具") explains nothing to a dispatcher: shown only when it is
+    all there is."""
+    telling = [t for t in terms if len(t) > 1 or t.isascii()] or list(terms)
     shown: list[str] = []
-    for term in sorted(terms, key=len, reverse=True):
+    for term in sorted(telling, key=len, reverse=True):
         if not any(term in longer for longer in shown):
             shown.append(term)
     kept = set(shown)

@@ -233,3 +233,11 @@ def test_industry_names_mirror_the_orgs_choices():
     from gonghui.orgs.industries import Industry  # Django only in the test, never in the engine
 
     assert {choice.value: choice.label for choice in Industry} == INDUSTRY_NAMES
+
+
+def test_single_characters_are_not_shown_as_reasons_when_words_matched() -> None:
+    from gonghui.assist.engine.reasons import shown_terms
+
+    assert shown_terms(["注塑", "具", "模具"]) == ("注塑", "模具")
+    assert shown_terms(["具"]) == ("具",)
+    assert shown_terms(["plc", "具"]) == ("plc",)
