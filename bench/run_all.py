@@ -23,7 +23,8 @@ if __name__ == "__main__":
     full = "--full" in sys.argv
     n = "1000000" if full else "200000"
     run("assessment (cases/s, p95 ms)", "bench/bench_assess.py")
-    run("assist matching (p50/p95 ms, index build)", "bench/bench_match.py")
+    run("assist matching, in-memory engine (p50/p95 ms, index build)", "bench/bench_match.py")
+    run("assist matching through the PostgreSQL index (p50/p95 ms)", "bench/bench_match_db.py")
     run(f"policy simulator ({n} settlements)", "bench/bench_simulate.py", "--n", n)
     run(f"intake + screening vs COPY ({n} settlements)", "bench/bench_intake.py", "--n", n)
     run("pages at 20 concurrent clients", "bench/bench_pages.py")

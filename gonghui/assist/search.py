@@ -113,13 +113,14 @@ def tsquery_lexeme(term: str) -> str:
 def _search_postgresql(
     kind: str, view: str, terms: list[str], limit: int, restrict: list[int] | None
 ) -> list[tuple[int, float]]:
-    # ``view`` is one of VIEWS (checked above), never user text; the expression must be the
-    # indexed one, to_tsvector('simple', <column>), for the GIN index to serve the match.
+    # ``view`` is one of VIEWS (checked above), never user text. ``<view>_tsv`` is the stored
+    # generated tsvector with its GIN index (migration 0004): ranking reads it without
+    # re-parsing the text of every matching row.
     query = " | ".join(tsquery_lexeme(t) for t in terms)
     sql = (
-        f"SELECT object_id, ts_rank_cd(to_tsvector('simple', {view}), q) AS score "  # noqa: S608
+        f"SELECT object_id, ts_rank_cd({view}_tsv, q) AS score "  # noqa: S608
         "FROM assist_searchentry, to_tsquery('simple', %s) AS q "
-        f"WHERE kind = %s AND to_tsvector('simple', {view}) @@ q"
+        f"WHERE kind = %s AND {view}_tsv @@ q"
     )
     params: list[Any] = [query, kind]
     if restrict is not None:
