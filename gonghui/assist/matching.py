@@ -151,8 +151,10 @@ def index_outcomes(outcomes: Iterable[LibraryOutcome]) -> None:
 
 def retrieve(kind: str, views: TokenViews, *, depth: int = RETRIEVAL_DEPTH) -> list[int]:
     """Candidate ids from the database index: each view's best ``depth``, fused by RRF."""
-    word_hits = search.search(kind, "words", views.words, depth)
-    bigram_hits = search.search(kind, "bigrams", views.bigrams, depth)
+    word_hits = search.search(kind, "words", search.selective_terms(kind, "words", views.words), depth)
+    bigram_hits = search.search(
+        kind, "bigrams", search.selective_terms(kind, "bigrams", views.bigrams), depth
+    )
     return [item.key for item in fuse_scored([word_hits, bigram_hits])]
 
 

@@ -284,6 +284,23 @@ class SearchEntry(models.Model):
         return f"{self.kind}:{self.object_id}"
 
 
+class SearchTerm(models.Model):
+    """How many indexed documents of a kind hold a term in a view (document frequency), kept in
+    step by the ``search`` module. Retrieval sends the database only the query's selective
+    terms: a bigram found in half the library matches everything and ranks nothing."""
+
+    kind = models.CharField(max_length=10)
+    view = models.CharField(max_length=8)
+    term = models.CharField(max_length=100)
+    df = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "view", "term"], name="uniq_search_term")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.view}/{self.term}={self.df}"
+
+
 class Dispatch(models.Model):
     """A dispatcher's choice of craftsman for a demand, with the rank the engine had shown:
     the labelled pairs the ranker learns from."""

@@ -16,12 +16,13 @@ read as query syntax.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
 
-from gonghui.assist.models import SearchEntry
+from gonghui.assist.models import SearchEntry, SearchTerm
 from gonghui.core.text.tokenise import TokenViews, analyse
 
 VIEWS = ("words", "bigrams")
@@ -29,6 +30,12 @@ VIEWS = ("words", "bigrams")
 # bigrams; beyond a few hundred distinct terms recall does not change, the query cost does.
 MAX_QUERY_TERMS = 400
 BATCH = 500
+# Selective retrieval: a term held by more than this share of the documents (and more than
+# SELECTIVE_MIN_DF of them) is left to the re-ranker, not sent to the database.
+SELECTIVE_SHARE = 0.05
+SELECTIVE_MIN_DF = 50
+MAX_SELECTIVE_TERMS = 24
+TOTAL = ("", "")  # (view, term) of the row counting a kind's documents
 
 
 def views_of(text: str) -> TokenViews:
@@ -55,6 +62,7 @@ def index_documents(kind: str, docs: Iterable[tuple[int, str]]) -> int:
         )
     if not entries:
         return 0
+    old = indexed_views(kind, [e.object_id for e in entries])
     SearchEntry.objects.bulk_create(
         entries,
         batch_size=BATCH,
@@ -62,6 +70,10 @@ def index_documents(kind: str, docs: Iterable[tuple[int, str]]) -> int:
         unique_fields=["kind", "object_id"],
         update_fields=["words", "bigrams", "updated_at"],
     )
+    delta = _document_frequencies(kind, (stored_views(e) for e in entries))
+    delta.subtract(_document_frequencies(kind, old.values()))
+    delta[(kind, *TOTAL)] += len(entries) - len(old)
+    _apply(delta)
     return len(entries)
 
 
@@ -70,8 +82,59 @@ def remove(kind: str, ids: Iterable[int]) -> int:
     wanted = list(ids)
     if not wanted:
         return 0
+    old = indexed_views(kind, wanted)
     deleted, _ = SearchEntry.objects.filter(kind=kind, object_id__in=wanted).delete()
+    delta: Counter[tuple[str, str, str]] = Counter()
+    delta.subtract(_document_frequencies(kind, old.values()))
+    delta[(kind, *TOTAL)] -= len(old)
+    _apply(delta)
     return deleted
+
+
+def _document_frequencies(kind: str, views: Iterable[TokenViews]) -> Counter[tuple[str, str, str]]:
+    """(kind, view, term) → number of the given documents holding the term."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for item in views:
+        counts.update((kind, "words", t) for t in set(item.words) if len(t) <= 100)
+        counts.update((kind, "bigrams", t) for t in set(item.bigrams) if len(t) <= 100)
+    return counts
+
+
+def _apply(delta: Counter[tuple[str, str, str]]) -> None:
+    """Add the changes to the document-frequency table (one upsert statement per batch; the
+    same SQL on PostgreSQL and SQLite)."""
+    rows = [(kind, view, term, change) for (kind, view, term), change in delta.items() if change]
+    if not rows:
+        return
+    sql = (
+        "INSERT INTO assist_searchterm (kind, view, term, df) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (kind, view, term) DO UPDATE SET df = assist_searchterm.df + excluded.df"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+def selective_terms(kind: str, view: str, terms: Sequence[str]) -> list[str]:
+    """The query terms worth sending to the database: held by some document, rarest first,
+    leaving out those held by more than 5 % of the documents (the re-ranker still weighs them
+    among the candidates); the 4 rarest when every term is that common. Without frequency
+    rows for ``kind`` (an index built before they existed) every term is kept."""
+    wanted = _terms(terms)
+    if not wanted:
+        return []
+    frequencies = dict(
+        SearchTerm.objects.filter(
+            kind=kind, view__in=[view, TOTAL[0]], term__in=[*wanted, TOTAL[1]]
+        ).values_list("term", "df")
+    )
+    total = frequencies.pop(TOTAL[1], 0)
+    if total <= 0:
+        return wanted
+    present = sorted((df, i, t) for i, t in enumerate(wanted) if (df := frequencies.get(t, 0)) > 0)
+    cap = max(SELECTIVE_MIN_DF, int(total * SELECTIVE_SHARE))
+    chosen = [t for df, _, t in present if df <= cap][:MAX_SELECTIVE_TERMS]
+    return chosen or [t for _, _, t in present[:4]]
 
 
 def _terms(terms: Sequence[str]) -> list[str]:

@@ -6,21 +6,22 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from gonghui.accounts.permissions import is_staff_somewhere
 
 # (url name, label, who sees it: "staff" | "admin" | "member" | "all")
-NAV_ITEMS: list[tuple[str, str, str]] = [
-    ("core:home", "工作台", "staff"),
-    ("orgs:unit_list", "组织", "staff"),
-    ("orgs:enterprise_list", "企业", "staff"),
-    ("members:list", "会员", "staff"),
-    ("mutual_aid:home", "医疗互助", "all"),
-    ("innovation:home", "职工创新", "all"),
-    ("assist:home", "助企行", "all"),
-    ("audit:list", "审计", "admin"),
-    ("core:job_list", "任务", "staff"),
-    ("members:me", "我的", "member"),
+NAV_ITEMS: list[tuple[str, Any, str]] = [
+    ("core:home", _("工作台"), "staff"),
+    ("orgs:unit_list", _("组织"), "staff"),
+    ("orgs:enterprise_list", _("企业"), "staff"),
+    ("members:list", _("会员"), "staff"),
+    ("mutual_aid:home", _("医疗互助"), "all"),
+    ("innovation:home", _("职工创新"), "all"),
+    ("assist:home", _("助企行"), "all"),
+    ("audit:list", _("审计"), "admin"),
+    ("core:job_list", _("任务"), "staff"),
+    ("members:me", _("我的"), "member"),
 ]
 
 

@@ -115,3 +115,40 @@ def test_escaping_helpers() -> None:
     assert search.tsquery_lexeme("it's") == "'it''s'"
     assert search.tsquery_lexeme("a\\b") == "'a\\\\b'"
     assert search.fts5_phrase('say "hi"') == '"say ""hi"""'
+
+
+def test_document_frequencies_follow_indexing_and_removal() -> None:
+    from gonghui.assist.models import SearchTerm
+    from gonghui.assist.search import TOTAL, index_documents, remove
+
+    def df(view: str, term: str) -> int:
+        return (
+            SearchTerm.objects.filter(kind="craftsman", view=view, term=term)
+            .values_list("df", flat=True)
+            .first()
+            or 0
+        )
+
+    index_documents("craftsman", [(1, "数控车床 主轴 异响"), (2, "数控铣床 主轴 维修"), (3, "焊接 变形")])
+    assert df(*TOTAL) == 3
+    assert df("words", "主轴") == 2 and df("bigrams", "主轴") == 2
+    index_documents("craftsman", [(2, "焊接 机器人")])  # replaced: its old terms no longer count
+    assert df(*TOTAL) == 3 and df("words", "主轴") == 1 and df("words", "焊接") == 2
+    remove("craftsman", [1, 3])
+    assert df(*TOTAL) == 1 and df("words", "主轴") == 0 and df("words", "焊接") == 1
+
+
+def test_selective_terms_leave_out_terms_most_documents_hold() -> None:
+    from gonghui.assist.search import index_documents, selective_terms
+
+    # 60 documents all holding 设备, a few holding the specific terms.
+    docs = [(i, f"设备 维护 记录{i}") for i in range(1, 61)] + [
+        (100, "设备 伺服电机 过热报警"),
+        (101, "设备 伺服电机"),
+    ]
+    index_documents("outcome", docs)
+    chosen = selective_terms("outcome", "words", ["设备", "伺服电机", "不存在的词"])
+    assert chosen == [
+        "伺服电机"
+    ]  # 设备: 62 of 62 documents (> max(50, 5 %)); the unknown word matches nothing
+    assert selective_terms("outcome", "words", ["设备"]) == ["设备"]  # all common: the rarest are kept
