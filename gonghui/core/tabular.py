@@ -135,10 +135,19 @@ def read_table(
         yield Row(number=number, values=values)
 
 
+_SHEET_TITLE_FORBIDDEN = str.maketrans({c: "-" for c in "[]:*?/\\"})
+
+
+def safe_sheet_title(title: str) -> str:
+    """A page title as an Excel sheet name: the characters Excel forbids ([]:*?/\\) become
+    "-", at most 31 characters, never empty."""
+    return title.translate(_SHEET_TITLE_FORBIDDEN).strip()[:31] or "数据"
+
+
 def build_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_title: str = "数据") -> bytes:
     """An xlsx file (write-only mode: constant memory) with a bold header row."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
+    sheet = workbook.create_sheet(title=safe_sheet_title(sheet_title))
     from openpyxl.cell import WriteOnlyCell
 
     header_cells = []
