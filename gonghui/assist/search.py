@@ -35,6 +35,9 @@ BATCH = 500
 SELECTIVE_SHARE = 0.05
 SELECTIVE_MIN_DF = 50
 MAX_SELECTIVE_TERMS = 24
+# Rows the database may have to score per view and query (sum of the chosen terms' df):
+# beyond it the rarest terms already found the candidates worth re-ranking.
+MAX_POSTINGS = 20_000
 TOTAL = ("", "")  # (view, term) of the row counting a kind's documents
 
 
@@ -118,7 +121,8 @@ def _apply(delta: Counter[tuple[str, str, str]]) -> None:
 def selective_terms(kind: str, view: str, terms: Sequence[str]) -> list[str]:
     """The query terms worth sending to the database: held by some document, rarest first,
     leaving out those held by more than 5 % of the documents (the re-ranker still weighs them
-    among the candidates); the 4 rarest when every term is that common. Without frequency
+    among the candidates) and stopping once the chosen terms hold ``MAX_POSTINGS`` rows; the 4
+    rarest when every term is that common. Without frequency
     rows for ``kind`` (an index built before they existed) every term is kept."""
     wanted = _terms(terms)
     if not wanted:
@@ -133,7 +137,13 @@ def selective_terms(kind: str, view: str, terms: Sequence[str]) -> list[str]:
         return wanted
     present = sorted((df, i, t) for i, t in enumerate(wanted) if (df := frequencies.get(t, 0)) > 0)
     cap = max(SELECTIVE_MIN_DF, int(total * SELECTIVE_SHARE))
-    chosen = [t for df, _, t in present if df <= cap][:MAX_SELECTIVE_TERMS]
+    chosen: list[str] = []
+    postings = 0
+    for df, _, term in present:
+        if df > cap or len(chosen) >= MAX_SELECTIVE_TERMS or (chosen and postings + df > MAX_POSTINGS):
+            break
+        chosen.append(term)
+        postings += df
     return chosen or [t for _, _, t in present[:4]]
 
 
