@@ -183,7 +183,7 @@ def _label(status: str) -> str:
 
 
 def _lock(challenge: Challenge) -> Challenge:
-    return Challenge.objects.select_for_update().select_related("org_unit").get(pk=challenge.pk)
+    return Challenge.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=challenge.pk)
 
 
 def _require_staff(actor: User, challenge: Challenge, action: str = "review") -> None:
@@ -549,7 +549,7 @@ def team_create(
 
 def _lock_team(team: ChallengeTeam) -> tuple[Challenge, ChallengeTeam]:
     locked = _lock(team.challenge)
-    return locked, ChallengeTeam.objects.select_for_update().get(pk=team.pk)
+    return locked, ChallengeTeam.objects.select_for_update(of=("self",)).get(pk=team.pk)
 
 
 def _require_leader(actor: User, team: ChallengeTeam) -> Craftsman:
@@ -572,7 +572,7 @@ def team_join(*, position: TeamPosition, actor: User, today: dt.date | None = No
     craftsman = _require_craftsman(actor)
     _open_for_teams(locked, _today(today))
     _forming(team)
-    slot = TeamPosition.objects.select_for_update().get(pk=position.pk)
+    slot = TeamPosition.objects.select_for_update(of=("self",)).get(pk=position.pk)
     if slot.craftsman_id is not None:
         raise DomainError(errors.TEAM_INVALID, f"岗位“{slot.role}”已有人，请选择其他空缺岗位")
     current = _team_of(locked, craftsman)
@@ -599,7 +599,7 @@ def team_leave(*, position: TeamPosition, actor: User, today: dt.date | None = N
     craftsman = _require_craftsman(actor)
     _open_for_teams(locked, _today(today))
     _forming(team)
-    slot = TeamPosition.objects.select_for_update().get(pk=position.pk)
+    slot = TeamPosition.objects.select_for_update(of=("self",)).get(pk=position.pk)
     if slot.craftsman_id != craftsman.pk:
         raise PermissionDenied()
     if craftsman.pk == team.leader_id:
@@ -646,7 +646,7 @@ def team_remove_position(*, position: TeamPosition, actor: User, today: dt.date 
     _require_leader(actor, team)
     _open_for_teams(locked, _today(today))
     _forming(team)
-    slot = TeamPosition.objects.select_for_update().get(pk=position.pk)
+    slot = TeamPosition.objects.select_for_update(of=("self",)).get(pk=position.pk)
     if slot.craftsman_id is not None:
         raise DomainError(errors.TEAM_INVALID, "只能删除空缺岗位")
     audit_record(
@@ -1054,7 +1054,9 @@ def challenge_start_implementation(*, challenge: Challenge, actor: User, comment
 
 def _lock_milestone(milestone: Milestone) -> tuple[Challenge, Milestone]:
     locked = _lock(milestone.challenge)
-    return locked, Milestone.objects.select_for_update().select_related("team").get(pk=milestone.pk)
+    return locked, Milestone.objects.select_for_update(of=("self",)).select_related("team").get(
+        pk=milestone.pk
+    )
 
 
 @transaction.atomic

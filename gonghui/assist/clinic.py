@@ -94,7 +94,7 @@ def _state_error(question: ClinicQuestion, doing: str) -> DomainError:
 
 def _lock(question: ClinicQuestion) -> ClinicQuestion:
     return (
-        ClinicQuestion.objects.select_for_update()
+        ClinicQuestion.objects.select_for_update(of=("self",))
         .select_related("demand", "demand__enterprise", "demand__org_unit")
         .get(pk=question.pk)
     )
@@ -339,7 +339,9 @@ def clinic_accept(
         raise DomainError(errors.CLINIC_STATE, "此问题已采纳过解答")
     if question.status != S.ANSWERED:
         raise _state_error(question, "采纳解答")
-    chosen = ClinicAnswer.objects.select_for_update().filter(pk=answer.pk, question=question).first()
+    chosen = (
+        ClinicAnswer.objects.select_for_update(of=("self",)).filter(pk=answer.pk, question=question).first()
+    )
     if chosen is None:
         raise DomainError(errors.CLINIC_INVALID, "解答不属于此问题", field="answer")
     chosen.accepted = True

@@ -248,7 +248,7 @@ def activities_record(*, actor: User, items: Sequence[ActivityInput]) -> list[Se
 
 def _lock_activity(activity_id: int) -> ServiceActivity:
     return (
-        ServiceActivity.objects.select_for_update()
+        ServiceActivity.objects.select_for_update(of=("self",))
         .select_related("org_unit", "enterprise__union")
         .get(pk=activity_id)
     )
@@ -278,7 +278,7 @@ def problem_add(*, actor: User, activity: ServiceActivity, description: str) -> 
 
 def _lock_problem(problem_id: int) -> ServiceProblem:
     return (
-        ServiceProblem.objects.select_for_update()
+        ServiceProblem.objects.select_for_update(of=("self",))
         .select_related("activity__org_unit", "activity__enterprise__union")
         .get(pk=problem_id)
     )
@@ -597,7 +597,7 @@ def kpi_target_set(*, actor: User, org_unit: OrgUnit, year: int, values: dict[st
         if value is None or value < 0 or value > 100_000_000:
             raise DomainError(errors.LEDGER_INVALID, "目标值应为不小于 0 的整数", field=name)
         clean[name] = int(value)
-    target = KpiTarget.objects.select_for_update().filter(org_unit=org_unit, year=year).first()
+    target = KpiTarget.objects.select_for_update(of=("self",)).filter(org_unit=org_unit, year=year).first()
     before = {name: getattr(target, name) for name in TARGET_FIELDS} if target else {}
     if target is None:
         target = KpiTarget.objects.create(org_unit=org_unit, year=year, **clean)

@@ -109,7 +109,7 @@ def pair_create(
     if (ends_on - starts_on).days > MAX_PERIOD_DAYS:
         raise DomainError(errors.PAIR_INVALID, "结对期限不超过 3 年", field="ends_on")
     level_before = _check_level(level_before, "level_before", required=False)
-    locked = Craftsman.objects.select_for_update().get(pk=mentor.pk)
+    locked = Craftsman.objects.select_for_update(of=("self",)).get(pk=mentor.pk)
     if not locked.active:
         raise DomainError(errors.PAIR_INVALID, f"{locked.name} 已不在库，不能带徒", field="mentor")
     active = MentorPair.objects.filter(mentor=locked, status=P.ACTIVE)
@@ -152,7 +152,7 @@ def pair_create(
 
 def _move(*, pair: MentorPair, actor: User, to: str, changes: dict[str, Any], reason: str = "") -> MentorPair:
     """Lock, check permission and transition, apply ``changes``, audit. Caller is atomic."""
-    locked = MentorPair.objects.select_for_update().select_related("org_unit").get(pk=pair.pk)
+    locked = MentorPair.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=pair.pk)
     _require_staff(actor, locked.org_unit)
     if to not in PAIR_TRANSITIONS[locked.status]:
         raise DomainError(
@@ -185,7 +185,11 @@ def _checkin_allowed(actor: User, pair: MentorPair) -> bool:
 @transaction.atomic
 def pair_check_in(*, actor: User, pair: MentorPair, on: dt.date, note: str) -> PairCheckIn:
     """Record what was taught on a day of an active pair (within the period, not in the future)."""
-    locked = MentorPair.objects.select_for_update().select_related("org_unit", "mentor").get(pk=pair.pk)
+    locked = (
+        MentorPair.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "mentor")
+        .get(pk=pair.pk)
+    )
     if not _checkin_allowed(actor, locked):
         raise PermissionDenied()
     if locked.status != P.ACTIVE:

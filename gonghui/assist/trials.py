@@ -68,7 +68,9 @@ def outcome_offer_for_trial(
     """Offer a library outcome for 先用后转 with the owner's terms: licence form, fee (元, may
     be 0 for a free licence) and trial length (1–36 months). Terms are fixed while any
     application is open, so no enterprise's agreement changes under it."""
-    locked = LibraryOutcome.objects.select_for_update().select_related("org_unit").get(pk=outcome.pk)
+    locked = (
+        LibraryOutcome.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=outcome.pk)
+    )
     if not can(actor, "manage", locked.org_unit):
         raise PermissionDenied()
     if not locked.active:
@@ -114,7 +116,9 @@ def trial_apply(*, actor: User, outcome: LibraryOutcome, enterprise: Enterprise)
     """An enterprise applies to use an offered outcome. The enterprise's contact applies for it,
     or union staff on its behalf; the offer covers enterprises under the offering union; one
     open application per enterprise and outcome."""
-    locked = LibraryOutcome.objects.select_for_update().select_related("org_unit").get(pk=outcome.pk)
+    locked = (
+        LibraryOutcome.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=outcome.pk)
+    )
     union = enterprise.union
     if not (is_enterprise_contact(actor, enterprise) or can(actor, "review", union)):
         raise PermissionDenied()
@@ -147,7 +151,7 @@ def _move(
 ) -> TrialApplication:
     """Lock, check permission and transition, apply ``changes``, audit. Caller is atomic."""
     locked = (
-        TrialApplication.objects.select_for_update()
+        TrialApplication.objects.select_for_update(of=("self",))
         .select_related("org_unit", "enterprise", "outcome")
         .get(pk=application.pk)
     )
@@ -195,7 +199,7 @@ def trial_sign(*, actor: User, application: TrialApplication, signed_on: dt.date
 def trial_report(*, actor: User, application: TrialApplication, on: dt.date, usage: str) -> TrialReport:
     """A usage report while the outcome is in use (the enterprise or staff), dated within the trial."""
     locked = (
-        TrialApplication.objects.select_for_update()
+        TrialApplication.objects.select_for_update(of=("self",))
         .select_related("org_unit", "enterprise")
         .get(pk=application.pk)
     )
