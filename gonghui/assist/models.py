@@ -10,18 +10,14 @@ train the ranker.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.fields import money
 from gonghui.core.scoping import scoped_manager
-
-
-def money(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
 
 
 class DemandKind(models.TextChoices):

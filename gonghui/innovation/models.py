@@ -16,12 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gonghui.core.fields import money
 from gonghui.core.scoping import scoped_manager
-
-
-def money(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
-    """Yuan with 2 decimals; yearly benefits of big outcomes reach hundreds of millions."""
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)  # type: ignore[arg-type]
 
 
 class InnovationSettings(models.Model):

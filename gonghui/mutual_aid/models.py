@@ -16,12 +16,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gonghui.core.crypto import EncryptedTextField
+from gonghui.core.fields import money as _money
 from gonghui.core.scoping import scoped_manager
 
 
 def money(verbose_name: Any = None, **kwargs: Any) -> models.DecimalField:  # type: ignore[type-arg]
-    """Yuan with 2 decimals: every amount in the module has the same shape."""
-    return models.DecimalField(verbose_name, max_digits=12, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+    """Mutual-aid amounts (claims, payouts): 12 digits."""
+    return _money(verbose_name, max_digits=12, **kwargs)
 
 
 class Plan(models.Model):
