@@ -37,6 +37,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """Resident set size now (Linux), to tell the intake's memory from the set-up's peak."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * resource.getpagesize() / 2**20
+
+
 def recreate_database() -> None:
     import psycopg
 
@@ -50,6 +56,15 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=0, help="default n/5")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="write cProfile stats of intake and screening to DIR"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "python"),
+        default="auto",
+        help="intake validator: auto = SQL on PostgreSQL (intake_sql), python = the row-by-row reader",
+    )
     args = parser.parse_args()
     members_n = args.members or args.n // 5
 
@@ -91,23 +106,36 @@ def main() -> None:
 
     from gonghui.mutual_aid.assessment.service import default_assessor
     from gonghui.mutual_aid.intake import screen_after_intake, settlements_import
+    from gonghui.mutual_aid.intake_sql import STEP_SECONDS
     from gonghui.mutual_aid.models import Claim
 
     default_assessor()  # train the text model before the clock starts (a per-process cost)
+    rss_before = rss_mb()
+    peak_before = peak_rss_mb()
     t = time.perf_counter()
-    result = settlements_import(
-        actor=None, org_unit=district, path=str(settlements_path), filename="bench.csv"
+    result = _profiled(
+        args.profile,
+        "intake",
+        lambda: settlements_import(
+            actor=None,
+            org_unit=district,
+            path=str(settlements_path),
+            filename="bench.csv",
+            engine=args.engine,
+        ),
     )
     intake_s = time.perf_counter() - t
+    intake_steps = dict(STEP_SECONDS)
+    rss_intake = rss_mb()
     t = time.perf_counter()
-    claims = screen_after_intake(result=result)
+    claims = _profiled(args.profile, "screening", lambda: screen_after_intake(result=result))
     screen_s = time.perf_counter() - t
     total_s = intake_s + screen_s
     rows = args.n
     print()
     print(f"COPY reference        {copied:>10,} rows  {copy_s:8.1f} s  {copied / copy_s:>10,.0f} rows/s")
     print(
-        f"intake                {result.batch.rows_created:>10,} rows  {intake_s:8.1f} s  {rows / intake_s:>10,.0f} rows/s"
+        f"intake ({result.engine:6})       {result.batch.rows_created:>10,} rows  {intake_s:8.1f} s  {rows / intake_s:>10,.0f} rows/s"
         f"  ({(rows / intake_s) / (copied / copy_s):.0%} of COPY)"
     )
     print(
@@ -118,7 +146,11 @@ def main() -> None:
         f"intake + screening    {rows:>10,} rows  {total_s:8.1f} s  {rows / total_s:>10,.0f} rows/s"
         f"  ({(rows / total_s) / (copied / copy_s):.0%} of COPY)"
     )
-    print(f"peak RSS              {peak_rss_mb():.0f} MB")
+    print(
+        f"peak RSS              {peak_rss_mb():.0f} MB (set-up peak {peak_before:.0f} MB; resident "
+        f"{rss_before:.0f} MB before intake, {rss_intake:.0f} MB after, {rss_mb():.0f} MB after screening)"
+    )
+    print("intake steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in intake_steps.items()))
     print(
         f"batch: created {result.batch.rows_created:,}, duplicate {result.batch.rows_duplicate:,}, "
         f"no consent {result.batch.rows_no_consent:,}, rejected {result.batch.rows_rejected:,}"
@@ -132,12 +164,28 @@ def main() -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {DB}")
 
 
+def _profiled(directory: str | None, name: str, run):  # type: ignore[no-untyped-def]
+    """Run ``run()``; with a directory, under cProfile, stats to ``DIR/name.prof``."""
+    if not directory:
+        return run()
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    value = profiler.runcall(run)
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(str(Path(directory) / f"{name}.prof"))
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return value
+
+
 def _populate(enrolments_path: Path):  # type: ignore[no-untyped-def]
     """Members (one per certno in the enrolment file), consents, the 2026 plan, enrolments."""
     import datetime as dt
     import random
     from decimal import Decimal
 
+    from django.db import connection
     from django.utils import timezone
 
     from gonghui.core.crypto import blind_index
@@ -210,6 +258,10 @@ def _populate(enrolments_path: Path):  # type: ignore[no-untyped-def]
         batch_size=5000,
         ignore_conflicts=True,
     )
+    with connection.cursor() as cursor:
+        # A working database has planner statistics; freshly bulk-loaded tables have none yet
+        # (autovacuum would analyze them a minute later) and get seq-scan plans.
+        cursor.execute("ANALYZE")
     print(
         f"populated {len(certnos):,} members, consents, plan and enrolments in {time.perf_counter() - t:.1f} s"
     )

@@ -203,13 +203,14 @@ def _open_rows(path: str | Path, errors: _Errors, stats: ReadStats) -> Iterator[
 def _rows(path: Path, encoding: str, errors: _Errors, stats: ReadStats) -> Iterator[tuple[int, list[str]]]:
     row_no = 0
     with open(path, encoding=encoding, newline="", errors="strict") as fh:
-        if encoding == "gb18030":
-            # A GB18030 BOM decodes to U+FEFF; drop it like utf-8-sig does for UTF-8.
-            first = fh.read(1)
-            if first != "\ufeff":
-                fh.seek(0)
-        reader = csv.reader(fh)
         try:
+            if encoding == "gb18030":
+                # A GB18030 BOM decodes to U+FEFF; drop it like utf-8-sig does for UTF-8.
+                # (Reading one character decodes a whole buffer: inside the try.)
+                first = fh.read(1)
+                if first != "\ufeff":
+                    fh.seek(0)
+            reader = csv.reader(fh)
             for row_no, cells in enumerate(reader, start=1):
                 if not any(cells):
                     continue
