@@ -7,9 +7,8 @@ becomes a form error. The KPI dashboard lays out what ``kpi_dashboard`` computed
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django import forms
@@ -17,14 +16,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from gonghui.accounts.models import User
 from gonghui.accounts.permissions import can, is_staff_somewhere
@@ -58,7 +54,7 @@ from gonghui.assist.models import Craftsman, MentorPair, ServiceActivity, TrialA
 from gonghui.core.errors import DomainError, NotFound, PermissionDenied
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
-from gonghui.core.tabular import TableError, build_xlsx
+from gonghui.core.tabular import TableError, add_sheet, build_xlsx
 from gonghui.orgs.models import Enterprise, OrgUnit
 
 FIRST_YEAR = 2000
@@ -74,26 +70,6 @@ def _staff(request: AuthedRequest) -> None:
 
 def _form_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-class _LinkedIterable(ModelIterable):  # type: ignore[type-arg]
-    """Gives each row a ``get_absolute_url`` so the shared list links its first column."""
-
-    url_name = ""
-
-    def __iter__(self) -> Iterator[Any]:
-        for obj in super().__iter__():
-            obj.get_absolute_url = partial(reverse, self.url_name, args=[obj.pk])
-            yield obj
-
-
-def _linked(queryset: QuerySet[Any], url_name: str) -> QuerySet[Any]:
-    """Rows linking to their detail page (a no-op once the model has ``get_absolute_url``)."""
-    if hasattr(queryset.model, "get_absolute_url"):
-        return queryset
-    clone = queryset.all()
-    clone._iterable_class = type("Linked", (_LinkedIterable,), {"url_name": url_name})  # type: ignore[assignment]
-    return clone
 
 
 def _int(raw: str | None) -> int | None:
@@ -167,7 +143,7 @@ def ledger_list(request: AuthedRequest) -> HttpResponse:
         raise Http404
     return render_list(
         request,
-        queryset=_linked(sel.activity_list(user=request.user), "assist:ledger_detail"),
+        queryset=sel.activity_list(user=request.user),
         columns=LEDGER_COLUMNS,
         title="服务台账",
         filterset_class=ActivityFilter,
@@ -376,7 +352,7 @@ def pair_list(request: AuthedRequest) -> HttpResponse:
     _staff(request)
     return render_list(
         request,
-        queryset=_linked(sel.pair_list(user=request.user), "assist:pair_detail"),
+        queryset=sel.pair_list(user=request.user),
         columns=PAIR_COLUMNS,
         title="师徒结对",
         filterset_class=PairFilter,
@@ -490,7 +466,7 @@ def trial_list(request: AuthedRequest) -> HttpResponse:
         raise Http404
     return render_list(
         request,
-        queryset=_linked(sel.trial_list(user=request.user), "assist:trial_detail"),
+        queryset=sel.trial_list(user=request.user),
         columns=TRIAL_COLUMNS,
         title="先用后转",
         filterset_class=TrialFilter,
@@ -734,16 +710,7 @@ def _charts(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    sheet = workbook.create_sheet(title=title)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_number(v) for v in row])
+    add_sheet(workbook, title, headers, ([_number(v) for v in row] for row in rows))
 
 
 KPI_SHEETS = ("汇总", "按组织", "按月份", "师徒结对", "先用后转")

@@ -144,21 +144,27 @@ def safe_sheet_title(title: str) -> str:
     return title.translate(_SHEET_TITLE_FORBIDDEN).strip()[:31] or "数据"
 
 
-def build_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_title: str = "数据") -> bytes:
-    """An xlsx file (write-only mode: constant memory) with a bold header row."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=safe_sheet_title(sheet_title))
+def add_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Append a sheet to a write-only workbook: a bold, shaded header row, then the rows (every
+    export and statistics workbook has this one look)."""
     from openpyxl.cell import WriteOnlyCell
 
+    sheet = workbook.create_sheet(title=safe_sheet_title(title))
     header_cells = []
-    for title in headers:
-        cell = WriteOnlyCell(sheet, value=title)
+    for text in headers:
+        cell = WriteOnlyCell(sheet, value=text)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
         sheet.append(list(row))
+
+
+def build_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_title: str = "数据") -> bytes:
+    """An xlsx file (write-only mode: constant memory) with a bold header row."""
+    workbook = Workbook(write_only=True)
+    add_sheet(workbook, sheet_title, headers, rows)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

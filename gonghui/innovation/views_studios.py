@@ -21,14 +21,13 @@ from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
 
 from gonghui.accounts.models import User
 from gonghui.accounts.permissions import can, is_staff_somewhere
 from gonghui.core.errors import DomainError, NotFound, PermissionDenied
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
+from gonghui.core.tabular import add_sheet
 from gonghui.innovation import selectors, studios
 from gonghui.innovation.engine import DEFAULT_SCHEME, SIX_HAVES
 from gonghui.innovation.filters_studios import AllianceFilter, StudioFilter
@@ -594,16 +593,7 @@ def _charts(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    sheet = workbook.create_sheet(title=title)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_number(v) for v in row])
+    add_sheet(workbook, title, headers, ([_number(v) for v in row] for row in rows))
 
 
 def statistics_workbook(stats: dict[str, Any]) -> bytes:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from gonghui.core.tabular import add_sheet
 from gonghui.mutual_aid.models import Plan
 
 STATISTICS_SHEETS = ("汇总", "按镇街", "按行业", "按月份", "按补助")
@@ -29,49 +26,36 @@ TOTALS_ROWS = (
 )
 
 
-def _sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    sheet: WriteOnlyWorksheet = workbook.create_sheet(title=title)
-    header_cells = []
-    for text in headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append(list(row))
-
-
 def statistics_workbook(*, plan: Plan, stats: dict[str, Any]) -> bytes:
     """The figures of ``selectors.statistics`` as an xlsx: totals, then street, industry,
     month and benefit (names from the plan's policy), amounts in yuan."""
     workbook = Workbook(write_only=True)
     totals = stats["totals"]
-    _sheet(
+    add_sheet(
         workbook,
         "汇总",
         ["指标", "数值"],
         [("互助计划", str(plan)), *((label, totals.get(key)) for key, label in TOTALS_ROWS)],
     )
-    _sheet(
+    add_sheet(
         workbook,
         "按镇街",
         ["镇街", "申报笔数", "补助金额（元）"],
         ((r["name"], r["claims"], r["amount"]) for r in stats["by_street"]),
     )
-    _sheet(
+    add_sheet(
         workbook,
         "按行业",
         ["行业", "申报笔数", "补助金额（元）"],
         ((r["name"], r["claims"], r["amount"]) for r in stats["by_industry"]),
     )
-    _sheet(
+    add_sheet(
         workbook,
         "按月份",
         ["月份（首次出院/结算）", "申报笔数", "补助金额（元）"],
         ((r["month"], r["claims"], r["amount"]) for r in stats["by_month"]),
     )
-    _sheet(
+    add_sheet(
         workbook,
         "按补助",
         ["互助项目", "补助", "明细笔数", "补助金额（元）"],
