@@ -55,3 +55,7 @@ SECURE_COOKIES = env_bool("SECURE_COOKIES", default=False)
 # Behind a load balancer that sets X-Forwarded-For / X-Forwarded-Proto (see docs/deploy.md).
 BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# Matching from a per-process in-memory index (gonghui/assist/resident.py); libraries up to the
+# limit are (re)built inside the request, larger ones on a background thread.
+ASSIST_RESIDENT_INDEX = env_bool("ASSIST_RESIDENT_INDEX", default=True)
+ASSIST_RESIDENT_SYNC_LIMIT = env_int("ASSIST_RESIDENT_SYNC_LIMIT", 10_000)

@@ -186,12 +186,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assist.challenges.close_expired",
         "schedule": crontab(hour=0, minute=30),
     },
+    "assist-prune-library-changes": {
+        "task": "assist.resident.prune_library_changes",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 SMS_BACKEND = env.SMS_BACKEND
 SMS_HTTP_URL = env.SMS_HTTP_URL
 SMS_HTTP_API_KEY = env.SMS_HTTP_API_KEY
 SMS_SIGN_NAME = env.SMS_SIGN_NAME
+ASSIST_RESIDENT_INDEX = env.ASSIST_RESIDENT_INDEX
+ASSIST_RESIDENT_SYNC_LIMIT = env.ASSIST_RESIDENT_SYNC_LIMIT
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_RESEND_SECONDS = 60
 SMS_CODE_MAX_PER_HOUR = 5

@@ -137,8 +137,14 @@ def _media_root(settings: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
+    """The cache and the per-process resident match index start empty: tests roll their rows
+    back, so a snapshot kept from another test could look current."""
     from django.core.cache import cache
 
+    from gonghui.assist import resident
+
     cache.clear()
+    resident.forget()
     yield
     cache.clear()
+    resident.forget()

@@ -11,6 +11,11 @@ module is its context builder and its database side:
 4. the engine ranks them (BM25 over the candidates, fusion, features, re-ranker) and explains
    each result. Conflicts of interest are excluded and full craftsmen demoted by the engine.
 
+That database path is the fallback. Queries are normally answered by the same engine over the
+whole library held in memory (``resident``: built from the stored token views, refreshed when
+the library's change log moves, results confirmed against the rows), which is some 30× faster
+at 150,000 documents and ranks with the whole library's BM25 statistics.
+
 The library is searched as a whole, whoever asks: it is the shared 资源库 enterprises order
 from. Results carry only the public profile (name, external id, score, reasons); contact data
 and the rest of a record stay behind the scoped selectors.
@@ -23,7 +28,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -31,7 +35,7 @@ from django.db import IntegrityError, transaction
 
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.accounts.permissions import can
-from gonghui.assist import errors, search
+from gonghui.assist import errors, resident, search
 from gonghui.assist.engine import (
     KINDS,
     CraftsmanDoc,
@@ -42,6 +46,7 @@ from gonghui.assist.engine import (
     OutcomeDoc,
 )
 from gonghui.assist.engine.index import candidate_index
+from gonghui.assist.library_docs import craftsman_doc, outcome_doc
 from gonghui.assist.models import Craftsman, Demand, Dispatch, LibraryOutcome, SearchEntry
 from gonghui.audit.services import audit_record
 from gonghui.core.errors import DomainError, PermissionDenied
@@ -83,52 +88,7 @@ def results_payload(rows: Sequence[MatchRow]) -> dict[str, Any]:
     return {"results": [row.as_json() for row in rows]}
 
 
-# --- context builder: rows → engine documents -------------------------------------------------
-
-
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def craftsman_doc(craftsman: Craftsman) -> CraftsmanDoc:
-    """The engine's view of a craftsman. The employer is always a conflict of interest."""
-    conflicts = {int(i) for i in craftsman.conflict_enterprise_ids if str(i).isdigit()}
-    if craftsman.enterprise_id is not None:
-        conflicts.add(craftsman.enterprise_id)
-    return CraftsmanDoc(
-        id=craftsman.pk,
-        external_id=craftsman.external_id,
-        name=craftsman.name,
-        honours=tuple(craftsman.honours),
-        region=craftsman.region,
-        industry=craftsman.industry,
-        trades=tuple(craftsman.trades),
-        skills=tuple(craftsman.skills),
-        equipment=tuple(craftsman.equipment),
-        bio=craftsman.bio,
-        studio=craftsman.studio.name if craftsman.studio_id and craftsman.studio else "",
-        capacity_left=craftsman.capacity_left,
-        accepted_answers=craftsman.accepted_answers,
-        confirmed_solutions=craftsman.confirmed_solutions,
-        rating_avg=_float(craftsman.rating_avg),
-        median_response_hours=_float(craftsman.median_response_hours),
-        conflict_enterprise_ids=frozenset(conflicts),
-    )
-
-
-def outcome_doc(outcome: LibraryOutcome) -> OutcomeDoc:
-    """The engine's view of a library outcome."""
-    return OutcomeDoc(
-        id=outcome.pk,
-        external_id=outcome.external_id,
-        title=outcome.title,
-        type=outcome.type,
-        industry=outcome.industry,
-        region=outcome.region,
-        description=outcome.description,
-        tags=tuple(outcome.tags),
-        verified_benefit=outcome.verified_benefit,
-    )
+# --- indexing ------------------------------------------------------------------------------
 
 
 def index_craftsmen(craftsmen: Iterable[Craftsman]) -> None:
@@ -180,9 +140,13 @@ def _index_for(query: MatchQuery) -> MatchIndex:
 
 
 def _rank(query: MatchQuery) -> list[MatchRow]:
+    """The resident index when it can serve (the usual case), the database index otherwise."""
+    results = resident.match(query) if resident.enabled() else None
+    if results is None:
+        results = list(_index_for(query).match(query))
     return [
         MatchRow(id=r.id, external_id=r.external_id, name=r.name, score=r.score, reasons=r.reasons)
-        for r in _index_for(query).match(query)
+        for r in results
     ]
 
 

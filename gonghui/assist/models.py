@@ -280,6 +280,26 @@ class SearchEntry(models.Model):
         return f"{self.kind}:{self.object_id}"
 
 
+class LibraryChange(models.Model):
+    """One statement that wrote a library table (劳模工匠库 ``assist_craftsman`` or 成果库
+    ``assist_libraryoutcome``), logged by database triggers (migration 0006), whoever wrote it
+    (a service, a bulk update, the admin, raw SQL). A process holding the resident match index
+    compares the kind's (row count, last id) with its snapshot's to know it is stale: an
+    insert-only log takes no lock a writer could wait on, and it becomes visible exactly when
+    the write commits. Pruned daily (``prune_library_changes``)."""
+
+    kind = models.CharField(max_length=10)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("资源库变更")
+        verbose_name_plural = _("资源库变更")
+        indexes = [models.Index(fields=["kind", "id"], name="assist_libchange_kind_id")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.pk}"
+
+
 class SearchTerm(models.Model):
     """How many indexed documents of a kind hold a term in a view (document frequency), kept in
     step by the ``search`` module. Retrieval sends the database only the query's selective

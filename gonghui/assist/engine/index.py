@@ -91,14 +91,22 @@ class Corpus:
         """The corpus of `docs` from their token views, computed elsewhere (the database index
         stores them), in the same order; nothing is tokenised again."""
         ordered = tuple(docs)
+        try:
+            return cls.from_pairs(kind, zip(ordered, views, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"{len(ordered)} documents but another number of token views") from exc
+
+    @classmethod
+    def from_pairs(cls, kind: Kind, pairs: Iterable[tuple[Doc, TokenViews]]) -> Corpus:
+        """The corpus of documents given with their token views, one pair at a time: only the
+        documents are kept, so a large library streams through with its tokens freed as it
+        goes."""
+        ordered: list[Doc] = []
         words, bigrams = Bm25Builder(), Bm25Builder()
-        count = 0
-        for view in views:
+        for doc, view in pairs:
+            ordered.append(doc)
             words.add(view.words)
             bigrams.add(view.bigrams)
-            count += 1
-        if count != len(ordered):
-            raise ValueError(f"{len(ordered)} documents but {count} token views")
         by_industry: dict[str, list[int]] = {}
         conflicts: dict[int, set[int]] = {}
         for position, doc in enumerate(ordered):
@@ -109,7 +117,7 @@ class Corpus:
                     conflicts.setdefault(enterprise_id, set()).add(position)
         return cls(
             kind=kind,
-            docs=ordered,
+            docs=tuple(ordered),
             words=words.build(),
             bigrams=bigrams.build(),
             static=tuple(_static_features(doc) for doc in ordered),
@@ -182,12 +190,16 @@ class MatchIndex:
         views = analyse(query.text)
         return _fuse_and_featurise(corpus, views, query)
 
-    def match(self, query: MatchQuery, *, weights: RankerWeights | None = None) -> tuple[MatchResult, ...]:
-        """The ranked results for a query (see the module docstring for the pipeline)."""
+    def match(
+        self, query: MatchQuery, *, weights: RankerWeights | None = None, limit: int | None = None
+    ) -> tuple[MatchResult, ...]:
+        """The ranked results for a query (see the module docstring for the pipeline): the
+        query's limit, or ``limit`` results when given (a caller that filters afterwards)."""
         ranker = weights or self.weights
         scored = [(round(ranker.score(c.features), SCORE_DECIMALS), c) for c in self.candidates(query)]
         scored.sort(key=lambda pair: (-pair[0], pair[1].doc.id))
-        return tuple(_result(candidate, score, query) for score, candidate in scored[: query.limit])
+        wanted = query.limit if limit is None else limit
+        return tuple(_result(candidate, score, query) for score, candidate in scored[:wanted])
 
 
 def _fuse_and_featurise(corpus: Corpus, views: TokenViews, query: MatchQuery) -> tuple[Candidate, ...]:

@@ -3,11 +3,16 @@ PostgreSQL, an external-content FTS5 table kept in sync by triggers on SQLite.""
 
 from django.db import migrations
 
+from gonghui.core.migration_sql import per_vendor
+
 PG_FORWARD = [
     "CREATE INDEX assist_search_words_gin ON assist_searchentry USING gin (to_tsvector('simple', words))",
     "CREATE INDEX assist_search_bigrams_gin ON assist_searchentry USING gin (to_tsvector('simple', bigrams))",
 ]
-PG_BACKWARD = ["DROP INDEX IF EXISTS assist_search_words_gin", "DROP INDEX IF EXISTS assist_search_bigrams_gin"]
+PG_BACKWARD = [
+    "DROP INDEX IF EXISTS assist_search_words_gin",
+    "DROP INDEX IF EXISTS assist_search_bigrams_gin",
+]
 SQLITE_FORWARD = [
     "CREATE VIRTUAL TABLE assist_search_fts USING fts5(words, bigrams, content='assist_searchentry', "
     "content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
@@ -29,20 +34,12 @@ SQLITE_BACKWARD = [
 ]
 
 
-def _run(statements: dict[str, list[str]]):  # type: ignore[no-untyped-def]
-    def apply(apps, schema_editor):  # type: ignore[no-untyped-def]
-        for sql in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("assist", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _run({"postgresql": PG_FORWARD, "sqlite": SQLITE_FORWARD}),
-            _run({"postgresql": PG_BACKWARD, "sqlite": SQLITE_BACKWARD}),
+        per_vendor(
+            {"postgresql": PG_FORWARD, "sqlite": SQLITE_FORWARD},
+            {"postgresql": PG_BACKWARD, "sqlite": SQLITE_BACKWARD},
         ),
     ]

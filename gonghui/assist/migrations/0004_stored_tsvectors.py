@@ -6,6 +6,8 @@ its FTS5 table (migration 0002)."""
 
 from django.db import migrations
 
+from gonghui.core.migration_sql import per_vendor
+
 FORWARD = [
     "DROP INDEX IF EXISTS assist_search_words_gin",
     "DROP INDEX IF EXISTS assist_search_bigrams_gin",
@@ -26,16 +28,7 @@ BACKWARD = [
 ]
 
 
-def _run(statements: list[str]):  # type: ignore[no-untyped-def]
-    def apply(apps, schema_editor):  # type: ignore[no-untyped-def]
-        if schema_editor.connection.vendor == "postgresql":
-            for sql in statements:
-                schema_editor.execute(sql)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("assist", "0003_links_and_indexes")]
 
-    operations = [migrations.RunPython(_run(FORWARD), _run(BACKWARD))]
+    operations = [per_vendor({"postgresql": FORWARD}, {"postgresql": BACKWARD})]
