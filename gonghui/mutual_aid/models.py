@@ -192,8 +192,9 @@ class Settlement(models.Model):
     The ID number is not stored: ``member`` was resolved through its blind index at intake.
     """
 
-    setl_id = models.CharField(max_length=40, unique=True)
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    setl_id = models.CharField(max_length=40)
+    # Indexed by (member, enddate) below; a separate member_id index would only slow intake.
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+", db_index=False)
     batch = models.ForeignKey(IntakeBatch, on_delete=models.PROTECT, related_name="settlements")
     med_type = models.CharField(max_length=4)
     hosp_lv = models.PositiveSmallIntegerField()
@@ -210,7 +211,7 @@ class Settlement(models.Model):
     diag_names = models.CharField(max_length=400, blank=True)
     oprn_codes = models.CharField(max_length=200, blank=True)
     refd_setl_flag = models.BooleanField(default=False)
-    orig_setl_id = models.CharField(max_length=40, blank=True, db_index=True)
+    orig_setl_id = models.CharField(max_length=40, blank=True)
     vali_flag = models.BooleanField(default=True)
 
     objects = scoped_manager(org_path="member__org_unit__path", owner="member__user")
@@ -218,6 +219,11 @@ class Settlement(models.Model):
     class Meta:
         verbose_name = _("医保结算单")
         verbose_name_plural = _("医保结算单")
+        # Every index is paid per row at intake, so only those reads need: setl_id unique (as a
+        # constraint: unique=True also builds a varchar_pattern_ops copy for LIKE look-ups
+        # nothing makes), (member, enddate) for screening, batch_id for the batch's members.
+        # orig_setl_id is only ever joined against setl_id, never looked up.
+        constraints = [models.UniqueConstraint(fields=["setl_id"], name="uniq_settlement_setl_id")]
         indexes = [models.Index(fields=["member", "enddate"])]
 
     def __str__(self) -> str:
