@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -467,6 +468,16 @@ def write_rejected(path: str, errors: list[RowError]) -> str:
             if number in reasons:
                 writer.writerow([number, *cells, "；".join(reasons[number])])
     return out_path
+
+
+def keep_rejected_file(*, batch: IntakeBatch, path: str) -> None:
+    """Attach an upload's rejected-rows CSV to its batch (moved into storage, the temporary
+    file removed) so staff can download, correct and re-upload the rows."""
+    source = Path(path)
+    with source.open("rb") as fh:
+        batch.rejected_file.save(f"batch-{batch.pk}-rejected.csv", File(fh), save=False)
+    IntakeBatch.objects.filter(pk=batch.pk).update(rejected_file=batch.rejected_file.name)
+    source.unlink(missing_ok=True)
 
 
 def screen_after_intake(*, result: IntakeResult, progress: Progress | None = None) -> list[int]:

@@ -10,7 +10,13 @@ from django.db import transaction
 from gonghui.accounts.models import User
 from gonghui.core.jobs import Progress, job_handler
 from gonghui.core.models import Job
-from gonghui.mutual_aid.intake import IntakeRejected, screen_after_intake, settlements_import, xlsx_to_csv
+from gonghui.mutual_aid.intake import (
+    IntakeRejected,
+    keep_rejected_file,
+    screen_after_intake,
+    settlements_import,
+    xlsx_to_csv,
+)
 from gonghui.orgs.models import OrgUnit
 
 
@@ -40,6 +46,8 @@ def run_intake(job: Job, progress: Progress) -> dict[str, Any]:
     finally:
         for leftover in uploaded:  # 医保 data: the upload is not kept once it is in the database
             Path(leftover).unlink(missing_ok=True)
+    if result.rejected_path:
+        keep_rejected_file(batch=result.batch, path=result.rejected_path)
     claims = screen_after_intake(result=result)
     from gonghui.mutual_aid.tasks import notify_claims
 
@@ -53,6 +61,5 @@ def run_intake(job: Job, progress: Progress) -> dict[str, Any]:
         ),
         "batch_id": batch.pk,
         "claims": len(claims),
-        "rejected_path": result.rejected_path,
         "link": f"/mutual-aid/intake/{batch.pk}/",
     }

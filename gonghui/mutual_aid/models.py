@@ -168,6 +168,9 @@ class IntakeBatch(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     candidates_created = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # The rejected rows of a --skip-invalid upload with their reasons (a CSV under MEDIA_ROOT),
+    # offered to the batch's staff for correction and re-upload.
+    rejected_file = models.FileField(upload_to="mutual_aid/rejected/", blank=True)
     org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
     path("intake/", views.intake, name="intake"),
     path("intake/<int:batch_id>/", views.intake_detail, name="intake_detail"),
+    path("intake/<int:batch_id>/rejected.csv", views.intake_rejected, name="intake_rejected"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("enrolments/", views.enrolment_list, name="enrolment_list"),
     path("enrolments/import/", views.enrolment_import, name="enrolment_import"),

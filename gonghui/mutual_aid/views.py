@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
+from gonghui.audit.services import audit_record
 from gonghui.core.errors import DomainError, NotFound
 from gonghui.core.http import XLSX_CONTENT_TYPE, AuthedRequest, download_response
 from gonghui.core.jobs import job_start, store_upload
@@ -362,6 +363,28 @@ def intake_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
 
 
 @login_required
+def intake_rejected(request: AuthedRequest, batch_id: int) -> FileResponse:
+    """The rejected rows of a batch (医保 data: staff who manage its union, audited)."""
+    _staff(request)
+    batch = selectors.intake_list(user=request.user).filter(pk=batch_id).first()
+    if batch is None or not batch.rejected_file or not can(request.user, "manage", batch.org_unit):
+        raise Http404
+    audit_record(
+        actor=request.user,
+        action="mutual_aid.intake.rejected_download",
+        target=batch,
+        org_unit=batch.org_unit,
+        after={"rows_rejected": batch.rows_rejected},
+    )
+    return FileResponse(
+        batch.rejected_file.open("rb"),
+        as_attachment=True,
+        filename=f"batch-{batch.pk}-rejected.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@login_required
 def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     _staff(request)
     try:
@@ -443,8 +466,6 @@ def payout_file(request: AuthedRequest, batch_id: int, fmt: str) -> HttpResponse
     batch = _batch(request, batch_id)
     if fmt not in {"xlsx", "csv"}:
         raise Http404
-    from gonghui.audit.services import audit_record
-
     audit_record(actor=request.user, action="mutual_aid.payout_file", target=batch, org_unit=batch.org_unit)
     content_type = XLSX_CONTENT_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
     return download_response(payouts.payout_file(batch, fmt), f"{batch.reference}.{fmt}", content_type)

@@ -169,3 +169,43 @@ def test_street_admin_cannot_import_for_district(world: World, plan: Plan, tmp_p
             path=write(tmp_path, []),
             filename="s.csv",
         )
+
+
+def test_an_upload_with_skip_invalid_offers_its_rejected_rows_to_the_batch_staff(
+    world: World,
+    plan: Plan,
+    enrolled: list[Member],
+    tmp_path: Path,
+    client,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """Through the page and the job: the valid rows go in, the rejected ones become a CSV on the
+    batch that the district's staff download (audited) and nobody else sees."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gonghui.audit.models import AuditEntry
+
+    good = certno(enrolled[0])
+    path = write(tmp_path, [row("W1", good), row("W2", good, medfee_sumamt="-5"), row("W3", good)])
+    client.force_login(world.users["district_admin"])
+    upload = SimpleUploadedFile("settlements.csv", Path(path).read_bytes(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/mutual-aid/intake/", {"file": upload, "skip_invalid": "on"})
+    assert response.status_code == 200
+    batch = IntakeBatch.objects.get()
+    assert set(Settlement.objects.values_list("setl_id", flat=True)) == {"W1", "W3"}
+    assert batch.rows_rejected == 1 and batch.rejected_file
+
+    page = client.get(f"/mutual-aid/intake/{batch.pk}/")
+    assert f"/mutual-aid/intake/{batch.pk}/rejected.csv" in page.content.decode()
+    download = client.get(f"/mutual-aid/intake/{batch.pk}/rejected.csv")
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(b"".join(download.streaming_content).decode("utf-8-sig").splitlines()))
+    assert [r[1] for r in rows[1:]] == ["W2"] and "medfee_sumamt" in rows[1][-1]
+    assert AuditEntry.objects.filter(action="mutual_aid.intake.rejected_download").count() == 1
+
+    for outsider in ("street_b_admin", "worker_a", "district_viewer"):
+        client.force_login(world.users[outsider])
+        assert client.get(f"/mutual-aid/intake/{batch.pk}/rejected.csv").status_code == 404, outsider
+    assert AuditEntry.objects.filter(action="mutual_aid.intake.rejected_download").count() == 1
