@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from gonghui.core.tabular import add_sheet
 from gonghui.mutual_aid.models import Plan
 
-STATISTICS_SHEETS = ("汇总", "按镇街", "按行业", "按月份", "按补助")
+STATISTICS_SHEETS = ("汇总", "按镇街", "按行业", "按企业", "按月份", "按补助")
 # (key in statistics()["totals"], label) in the order the 汇总 sheet lists them.
 TOTALS_ROWS = (
     ("enrolled_members", "参保人数"),
@@ -28,7 +28,7 @@ TOTALS_ROWS = (
 
 def statistics_workbook(*, plan: Plan, stats: dict[str, Any]) -> bytes:
     """The figures of ``selectors.statistics`` as an xlsx: totals, then street, industry,
-    month and benefit (names from the plan's policy), amounts in yuan."""
+    enterprise, month and benefit (names from the plan's policy), amounts in yuan."""
     workbook = Workbook(write_only=True)
     totals = stats["totals"]
     add_sheet(
@@ -48,6 +48,15 @@ def statistics_workbook(*, plan: Plan, stats: dict[str, Any]) -> bytes:
         "按行业",
         ["行业", "申报笔数", "补助金额（元）"],
         ((r["name"], r["claims"], r["amount"]) for r in stats["by_industry"]),
+    )
+    add_sheet(
+        workbook,
+        "按企业",
+        ["企业", "参保人数", "筛查发现（笔）", "已申报（笔）", "已到账（笔）", "补助金额（元）"],
+        (
+            (r["name"], r["enrolled"], r["candidates"], r["applied"], r["paid"], r["amount"])
+            for r in stats["by_enterprise"]
+        ),
     )
     add_sheet(
         workbook,

@@ -253,6 +253,7 @@ def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
         .annotate(n=Count("id"), total=Sum("amount"))
         .order_by("m")
     ]
+    by_enterprise = _by_enterprise(claims, enrolled, applied_statuses)
     labels = benefit_labels(plan)
     by_benefit = [
         {
@@ -272,4 +273,41 @@ def statistics(*, user: User | AnonymousUser, plan: Plan) -> dict[str, Any]:
         "by_industry": by_industry,
         "by_month": by_month,
         "by_benefit": by_benefit,
+        "by_enterprise": by_enterprise,
     }
+
+
+def _by_enterprise(
+    claims: QuerySet[Claim], enrolled: QuerySet[Enrolment], applied_statuses: list[str]
+) -> list[dict[str, Any]]:
+    """Per employer (members without one under 灵活就业): enrolled members, candidates, applied,
+    paid and the amount, largest amount first; enterprises with members enrolled but no claim
+    are listed too (two grouped queries)."""
+    rows: dict[int | None, dict[str, Any]] = {}
+
+    def entry(employer_id: int | None, name: str | None) -> dict[str, Any]:
+        return rows.setdefault(
+            employer_id,
+            {
+                "name": name or "灵活就业",
+                "enrolled": 0,
+                "candidates": 0,
+                "applied": 0,
+                "paid": 0,
+                "amount": 0.0,
+            },
+        )
+
+    for r in enrolled.values("member__employer_id", "member__employer__name").annotate(
+        n=Count("member_id", distinct=True)
+    ):
+        entry(r["member__employer_id"], r["member__employer__name"])["enrolled"] = r["n"]
+    for r in claims.values("member__employer_id", "member__employer__name").annotate(
+        n=Count("id"),
+        applied=Count("id", filter=Q(status__in=applied_statuses)),
+        paid=Count("id", filter=Q(status=Claim.Status.PAID)),
+        total=Sum("amount"),
+    ):
+        row = entry(r["member__employer_id"], r["member__employer__name"])
+        row.update(candidates=r["n"], applied=r["applied"], paid=r["paid"], amount=float(r["total"] or 0))
+    return sorted(rows.values(), key=lambda r: (-r["amount"], -r["enrolled"], r["name"]))

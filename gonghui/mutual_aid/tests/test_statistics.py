@@ -91,13 +91,21 @@ def test_dashboard_charts_get_names_not_codes(world: World, plan: Plan, claims: 
     script = script[: script.index("</script>")]
     assert "living_allowance" not in script and "inpatient" not in script
     assert "\\u4f4f\\u9662" in script or "住院" in script  # json_script escapes non-ASCII or not
+    table = body[body.index('data-testid="by-enterprise"') :]
+    table = table[: table.index("</table>")]
+    assert table.index(world.enterprise_a.name) < table.index(world.enterprise_b.name)  # by amount
+    assert "¥3300.00" in table and "¥1200.00" in table
 
 
 def test_statistics_export_has_a_sheet_per_breakdown(
     world: World, plan: Plan, claims: dict[str, Claim]
 ) -> None:
     book = workbook(login("district_admin"), plan)
-    assert tuple(book.sheetnames) == STATISTICS_SHEETS == ("汇总", "按镇街", "按行业", "按月份", "按补助")
+    assert (
+        tuple(book.sheetnames)
+        == STATISTICS_SHEETS
+        == ("汇总", "按镇街", "按行业", "按企业", "按月份", "按补助")
+    )
     totals = dict(sheet_rows(book, "汇总")[1:])
     assert totals["互助计划"] == str(plan)
     assert totals["参保人数"] == 4 and totals["互助金合计（元）"] == 36 * 9  # fixture: 9 enrolments at 36
@@ -109,6 +117,20 @@ def test_statistics_export_has_a_sheet_per_breakdown(
     assert streets[1:] == [(world.street_a.name, 1, 3300), (world.street_b.name, 1, 1200)]
     assert sheet_rows(book, "按月份")[1:] == [("2026-03", 1, 3300), ("2026-05", 1, 1200)]
     assert sheet_rows(book, "按补助")[1:] == [(CRITICAL, "住院生活补助", 2, 900), (SELFPAY, "住院", 2, 3600)]
+    # Enterprise A: 3 members enrolled, the paid 3300; B: its 1 enrolled member's candidate.
+    enterprises = sheet_rows(book, "按企业")
+    assert enterprises[0] == (
+        "企业",
+        "参保人数",
+        "筛查发现（笔）",
+        "已申报（笔）",
+        "已到账（笔）",
+        "补助金额（元）",
+    )
+    assert enterprises[1:] == [
+        (world.enterprise_a.name, 3, 1, 1, 1, 3300),
+        (world.enterprise_b.name, 1, 1, 0, 0, 1200),
+    ]
     industries = sheet_rows(book, "按行业")[1:]
     assert sum(r[1] for r in industries) == 2 and sum(r[2] for r in industries) == 4500
     assert all(isinstance(r[0], str) and r[0] for r in industries)
@@ -121,6 +143,7 @@ def test_statistics_export_is_scoped_to_the_users_subtree(
     totals = dict(sheet_rows(book, "汇总")[1:])
     assert totals["参保人数"] == 1 and totals["筛查发现（笔）"] == 1 and totals["补助金额合计（元）"] == 1200
     assert sheet_rows(book, "按镇街")[1:] == [(world.street_b.name, 1, 1200)]
+    assert sheet_rows(book, "按企业")[1:] == [(world.enterprise_b.name, 1, 1, 0, 0, 1200)]
     assert sheet_rows(book, "按补助")[1:] == [(CRITICAL, "住院生活补助", 1, 200), (SELFPAY, "住院", 1, 1000)]
 
 
