@@ -31,6 +31,7 @@ from gonghui.accounts.models import SmsMessage, User
 from gonghui.accounts.services import sms_send
 from gonghui.assist import errors, search
 from gonghui.assist.challenges import challenge_create
+from gonghui.assist.demands import release_capacity
 from gonghui.assist.libraries import demand_create
 from gonghui.assist.matching import has_conflict, record_dispatch
 from gonghui.assist.models import (
@@ -120,6 +121,8 @@ def _set_status(
     if demand_status and question.demand.status != demand_status:
         question.demand.status = demand_status
         question.demand.save(update_fields=["status", "updated_at"])
+        if demand_status in (D.SOLVED, D.CLOSED):
+            release_capacity(question.demand)  # the experts' places are free again
     return before
 
 

@@ -253,6 +253,10 @@ def has_conflict(craftsman: Craftsman, enterprise_id: int) -> bool:
     return enterprise_id in craftsman_doc(craftsman).conflict_enterprise_ids
 
 
+# ``open_requests`` is a PositiveSmallIntegerField.
+MAX_OPEN_REQUESTS = 32767
+
+
 @transaction.atomic
 def record_dispatch(
     *,
@@ -264,15 +268,26 @@ def record_dispatch(
 ) -> Dispatch:
     """A dispatcher (staff reviewing the demand's union) sends a craftsman to a demand (派单):
     the Dispatch row keeps the rank and score the engine showed; an open demand becomes
-    matched. A craftsman with a conflict of interest or withdrawn from the library is refused."""
+    matched. A craftsman with a conflict of interest or withdrawn from the library is refused.
+    The dispatch books one of the craftsman's places (``open_requests`` + 1, freed when the
+    demand is solved or closed, by ``demands`` or by the clinic); a full craftsman may still be
+    sent, knowingly."""
     locked = Demand.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=demand.pk)
     if not can(actor, "review", locked.org_unit):
         raise PermissionDenied()
     if locked.status in (Demand.Status.SOLVED, Demand.Status.CLOSED):
         raise DomainError(errors.DEMAND_INVALID, f"需求已{locked.get_status_display()}，不能再派单")
-    if not craftsman.active:
+    # Locked after the demand (the order every demand write takes) so that concurrent
+    # dispatches of one craftsman count every booking.
+    chosen = (
+        Craftsman.objects.select_for_update(of=("self",))
+        .select_related("studio")
+        .filter(pk=craftsman.pk)
+        .first()
+    )
+    if chosen is None or not chosen.active:
         raise DomainError(errors.DEMAND_INVALID, "该工匠已不在库中", field="craftsman")
-    if has_conflict(craftsman, locked.enterprise_id):
+    if has_conflict(chosen, locked.enterprise_id):
         raise DomainError(errors.DEMAND_INVALID, "该工匠与需求企业存在利益冲突，不能派单", field="craftsman")
     if shown_rank is not None and not 1 <= shown_rank <= 32767:
         raise DomainError(errors.DEMAND_INVALID, "推荐名次无效", field="shown_rank")
@@ -280,13 +295,15 @@ def record_dispatch(
         with transaction.atomic():
             dispatch = Dispatch.objects.create(
                 demand=locked,
-                craftsman=craftsman,
+                craftsman=chosen,
                 shown_rank=shown_rank,
                 shown_score=shown_score,
                 dispatched_by=actor,
             )
     except IntegrityError as exc:
-        raise DomainError(errors.DEMAND_INVALID, f"已向{craftsman.name}派单", field="craftsman") from exc
+        raise DomainError(errors.DEMAND_INVALID, f"已向{chosen.name}派单", field="craftsman") from exc
+    chosen.open_requests = min(chosen.open_requests + 1, MAX_OPEN_REQUESTS)
+    Craftsman.objects.filter(pk=chosen.pk).update(open_requests=chosen.open_requests)
     before = locked.status
     if locked.status == Demand.Status.OPEN:
         locked.status = Demand.Status.MATCHED
@@ -297,7 +314,13 @@ def record_dispatch(
         target=locked,
         org_unit=locked.org_unit,
         before={"status": before},
-        after={"status": locked.status, "craftsman": craftsman.pk, "rank": shown_rank, "score": shown_score},
+        after={
+            "status": locked.status,
+            "craftsman": chosen.pk,
+            "rank": shown_rank,
+            "score": shown_score,
+            "open_requests": chosen.open_requests,
+        },
     )
     return dispatch
 

@@ -130,7 +130,8 @@ class Craftsman(models.Model):
 
 class Demand(models.Model):
     """An enterprise's problem in the 企业需求库; confidential ones show only to staff and the
-    craftsmen assigned to them."""
+    craftsmen assigned to them. 待对接 → 已派单 (派单) → 服务中 → 已解决, or 已关闭 from any
+    active state (``demands``); a clinic question's demand follows its question instead."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("待对接")
@@ -154,6 +155,10 @@ class Demand(models.Model):
     urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default="normal")
     confidential = models.BooleanField(_("涉密"), default=False)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default="open")
+    # What the enterprise or the union wrote when the demand was solved (确认已解决) or closed
+    # (关闭需求, the reason), and when.
+    resolution_note = models.TextField(_("办结说明"), blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -327,6 +332,9 @@ class Dispatch(models.Model):
     shown_score = models.FloatField(null=True, blank=True)
     dispatched_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the place the dispatch booked (Craftsman.open_requests) was given back: the demand
+    # was solved or closed. Set once, so a demand re-opened and closed again frees nothing twice.
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("派单")

@@ -18,9 +18,22 @@ from django.db.models import Q, QuerySet
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.accounts.permissions import can, is_staff_somewhere
 from gonghui.assist.matching import MatchRow, match_demand
-from gonghui.assist.models import Craftsman, Demand, Dispatch, LibraryOutcome, ServiceActivity
+from gonghui.assist.models import (
+    ClinicQuestion,
+    Craftsman,
+    Demand,
+    Dispatch,
+    LibraryOutcome,
+    ServiceActivity,
+)
 from gonghui.core.errors import NotFound
 from gonghui.orgs.models import Enterprise
+
+_DS = Demand.Status
+# Where each step of a demand's lifecycle may start from (the services in ``demands``).
+DEMAND_STARTABLE = frozenset({_DS.MATCHED})
+DEMAND_SOLVABLE = frozenset({_DS.MATCHED, _DS.IN_SERVICE})
+DEMAND_CLOSABLE = frozenset({_DS.OPEN, _DS.MATCHED, _DS.IN_SERVICE})
 
 
 def craftsman_list(*, user: User | AnonymousUser) -> QuerySet[Craftsman]:
@@ -163,14 +176,39 @@ def demand_matches(*, user: User | AnonymousUser, demand: Demand, limit: int = 1
     }
 
 
+def is_demand_staff(user: User | AnonymousUser, demand: Demand) -> bool:
+    """Staff reviewing the demand's union dispatch, start the service, solve and close it."""
+    return can(user, "review", demand.org_unit)
+
+
+def is_demand_creator(user: User | AnonymousUser, demand: Demand) -> bool:
+    """Who posted the demand (usually the enterprise contact) may confirm it solved or close it."""
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and demand.created_by_id == user.pk
+    )
+
+
 def demand_detail(*, user: User | AnonymousUser, demand: Demand) -> dict[str, Any]:
-    """Photos, dispatches and whether the viewer may dispatch (staff reviewing the union)."""
+    """Photos, dispatches, the clinic question the demand belongs to (if any) and which steps
+    the viewer may take: dispatch and start the service (staff reviewing the union), confirm
+    solved and close (that staff or the demand's creator). A clinic question's demand is moved
+    by its question, so none of the lifecycle steps is offered here."""
+    staff = is_demand_staff(user, demand)
+    may_finish = staff or is_demand_creator(user, demand)
+    clinic_question_id = (
+        ClinicQuestion.objects.filter(demand_id=demand.pk).values_list("pk", flat=True).first()
+    )
+    own_lifecycle = clinic_question_id is None
     return {
         "photos": list(demand.photos.all().order_by("pk")),
         "dispatches": list(
             demand.dispatches.select_related("craftsman", "dispatched_by").order_by("created_at")
         ),
-        "can_dispatch": can(user, "review", demand.org_unit),
+        "can_dispatch": staff,
+        "clinic_question_id": clinic_question_id,
+        "can_start": own_lifecycle and staff and demand.status in DEMAND_STARTABLE,
+        "can_solve": own_lifecycle and may_finish and demand.status in DEMAND_SOLVABLE,
+        "can_close": own_lifecycle and may_finish and demand.status in DEMAND_CLOSABLE,
     }
 
 

@@ -1,6 +1,7 @@
 """Library pages: the assist hub, craftsmen and library outcomes (lists with filters and xlsx
 export, details, imports with templates), enterprise demands (phone posting form, list, and
-the detail with ranked craftsmen and outcomes, their scores and reasons, and 派单 for staff)."""
+the detail with ranked craftsmen and outcomes, their scores and reasons, 派单 and 开始服务 for
+staff, 确认已解决 and 关闭需求 for staff and the enterprise)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
+from gonghui.assist import demands as demands_svc
 from gonghui.assist import libraries as svc
 from gonghui.assist import selectors_library as selectors
 from gonghui.assist.engine.industries import industry_name
@@ -439,6 +441,48 @@ def demand_dispatch(request: AuthedRequest, demand_id: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def demand_start_service(request: AuthedRequest, demand_id: int) -> HttpResponse:
+    """开始服务: staff record that the dispatched craftsmen are serving the enterprise."""
+    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
+    try:
+        demands_svc.demand_start_service(demand=demand, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已开始服务")
+    return redirect(demand)
+
+
+@login_required
+@require_POST
+def demand_solve(request: AuthedRequest, demand_id: int) -> HttpResponse:
+    """确认已解决: the enterprise (or staff) confirms the problem solved, with a note."""
+    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
+    try:
+        demands_svc.demand_mark_solved(demand=demand, actor=request.user, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已确认问题解决，需求办结")
+    return redirect(demand)
+
+
+@login_required
+@require_POST
+def demand_close(request: AuthedRequest, demand_id: int) -> HttpResponse:
+    """关闭需求: the enterprise (or staff) closes a demand that will not be served, with a reason."""
+    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
+    try:
+        demands_svc.demand_close(demand=demand, actor=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "需求已关闭")
+    return redirect(demand)
+
+
+@login_required
 def demand_photo(request: AuthedRequest, demand_id: int, photo_id: int) -> FileResponse:
     demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
     photo = DemandPhoto.objects.filter(pk=photo_id, demand=demand).first()
@@ -462,5 +506,8 @@ urlpatterns = [
     path("demands/new/", demand_create, name="demand_create"),
     path("demands/<int:demand_id>/", demand_detail, name="demand_detail"),
     path("demands/<int:demand_id>/dispatch/", demand_dispatch, name="demand_dispatch"),
+    path("demands/<int:demand_id>/start/", demand_start_service, name="demand_start_service"),
+    path("demands/<int:demand_id>/solve/", demand_solve, name="demand_solve"),
+    path("demands/<int:demand_id>/close/", demand_close, name="demand_close"),
     path("demands/<int:demand_id>/photos/<int:photo_id>/", demand_photo, name="demand_photo"),
 ]

@@ -921,6 +921,7 @@ def _snapshot(model: Any, pk: int) -> dict[str, Any]:
 # Columns: anonymous, superuser, district_admin, district_viewer, street_a_admin, street_a_reviewer,
 #          street_b_admin, enterprise_a_admin, worker_a, nobody, contact_a, craftsman
 DISPATCH_D_B = wrow(WLOGIN, DONE, DONE, REFUSED, W404, W404, DONE, W404, W404, W404, W404, W404)
+CLOSE_D_B = wrow(WLOGIN, DONE, DONE, REFUSED, W404, W404, DONE, W404, W404, W404, W404, W404)
 CLOSE_Q_B = wrow(WLOGIN, DONE, DONE, REFUSED, W404, W404, DONE, W404, W404, W404, W404, W404)
 WITHDRAW_CH_B = wrow(WLOGIN, DONE, DONE, W404, W404, W404, DONE, W404, W404, W404, W404, W404)
 PROBLEM_ACT_B = wrow(WLOGIN, DONE, DONE, REFUSED, W404, W404, DONE, W404, W404, W404, W404, W404)
@@ -959,6 +960,26 @@ def test_dispatch_craftsman_to_demand_b(db: None, matrix: Matrix, role: str) -> 
     )
     if expected != DONE:
         assert _snapshot(Demand, pk) == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_close_demand_b(db: None, matrix: Matrix, role: str) -> None:
+    """关闭需求 D_B (posted by street_b_admin): reviewers over union_b close it; a viewer is
+    refused; everyone else gets 404 and the demand and the audit log are untouched."""
+    expected, pk = CLOSE_D_B[role], matrix.ids["D_B"]
+    before, audits = _snapshot(Demand, pk), AuditEntry.objects.count()
+    url = f"/assist/demands/{pk}/close/"
+    response = _client(matrix, role).post(url, {"reason": "越权关闭"})
+    after = _snapshot(Demand, pk)
+    _check_write(
+        response,
+        expected,
+        changed=after != before,
+        audits_before=audits,
+        redirect_to=f"/assist/demands/{pk}/",
+    )
+    if expected == DONE:
+        assert (after["status"], after["resolution_note"]) == (Demand.Status.CLOSED, "越权关闭")
 
 
 @pytest.mark.parametrize("role", ROLES)
