@@ -98,6 +98,21 @@ def test_contact_posts_demand_on_phone_and_sees_ranked_matches(
     screenshot(desk, "assist-desk-demand-dispatched")
     dispatch = Dispatch.objects.get()
     assert dispatch.shown_rank == 1 and dispatch.craftsman.name == "沈国良"
+    booked = dispatch.craftsman.open_requests
+    assert booked >= 1  # the dispatch booked one of his places
+
+    # Staff start the service; the enterprise confirms on the phone that it is solved.
+    desk.get_by_test_id("do-start-service").click()
+    expect(desk.get_by_test_id("demand-status")).to_have_text("服务中")
+    phone.goto(f"{base_url}{demand.get_absolute_url()}")
+    phone.get_by_test_id("action-solve").get_by_role("textbox").fill("调整锁模力后披锋消除")
+    phone.get_by_test_id("do-solve").click()
+    expect(phone.get_by_test_id("demand-status")).to_have_text("已解决")
+    expect(phone.get_by_test_id("resolution-note")).to_contain_text("披锋消除")
+    assert not has_horizontal_overflow(phone)
+    screenshot(phone, "assist-phone-demand-solved")
+    dispatch.craftsman.refresh_from_db()
+    assert dispatch.craftsman.open_requests == booked - 1  # his place is free again
 
     hub = open_page("desk")
     sign_in(hub, base_url, library.users["district_admin"])
