@@ -6,6 +6,7 @@ staff, 确认已解决 and 关闭需求 for staff and the enterprise)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
@@ -440,46 +441,56 @@ def demand_dispatch(request: AuthedRequest, demand_id: int) -> HttpResponse:
     return redirect(demand)
 
 
+def _demand_step(
+    request: AuthedRequest, demand_id: int, step: Callable[[Demand], object], done: str
+) -> HttpResponse:
+    """Run one lifecycle service on a demand the user can see; the outcome as a message."""
+    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
+    try:
+        step(demand)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect(demand)
+
+
 @login_required
 @require_POST
 def demand_start_service(request: AuthedRequest, demand_id: int) -> HttpResponse:
     """开始服务: staff record that the dispatched craftsmen are serving the enterprise."""
-    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
-    try:
-        demands_svc.demand_start_service(demand=demand, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已开始服务")
-    return redirect(demand)
+    return _demand_step(
+        request,
+        demand_id,
+        lambda demand: demands_svc.demand_start_service(demand=demand, actor=request.user),
+        "已开始服务",
+    )
 
 
 @login_required
 @require_POST
 def demand_solve(request: AuthedRequest, demand_id: int) -> HttpResponse:
     """确认已解决: the enterprise (or staff) confirms the problem solved, with a note."""
-    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
-    try:
-        demands_svc.demand_mark_solved(demand=demand, actor=request.user, note=request.POST.get("note", ""))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已确认问题解决，需求办结")
-    return redirect(demand)
+    note = request.POST.get("note", "")
+    return _demand_step(
+        request,
+        demand_id,
+        lambda demand: demands_svc.demand_mark_solved(demand=demand, actor=request.user, note=note),
+        "已确认问题解决，需求办结",
+    )
 
 
 @login_required
 @require_POST
 def demand_close(request: AuthedRequest, demand_id: int) -> HttpResponse:
     """关闭需求: the enterprise (or staff) closes a demand that will not be served, with a reason."""
-    demand = selectors.demand_get_for_user(user=request.user, demand_id=demand_id)
-    try:
-        demands_svc.demand_close(demand=demand, actor=request.user, reason=request.POST.get("reason", ""))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "需求已关闭")
-    return redirect(demand)
+    reason = request.POST.get("reason", "")
+    return _demand_step(
+        request,
+        demand_id,
+        lambda demand: demands_svc.demand_close(demand=demand, actor=request.user, reason=reason),
+        "需求已关闭",
+    )
 
 
 @login_required
