@@ -29,6 +29,9 @@ from openpyxl import load_workbook
 from gonghui.audit.models import AuditEntry
 from gonghui.conftest import World, build_world
 from gonghui.core.models import Job
+from gonghui.core.tests.authz import (
+    assert_api_error,
+)
 from gonghui.members.models import Member
 
 ROLES = [
@@ -299,7 +302,7 @@ def _client(matrix: Matrix, role: str) -> Client:
     return client
 
 
-def _xlsx_rows(response: Any) -> list[dict[str, Any]]:
+def xlsx_rows(response: Any) -> list[dict[str, Any]]:
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
     assert sheet is not None
@@ -312,11 +315,11 @@ def _observed_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[st
     """Turn whatever the endpoint listed back into symbols (unknown rows stay visible as '?…')."""
     if endpoint == "page:members_xlsx":
         return frozenset(
-            matrix.member_keys.get((r["姓名"], r["身份证号"]), f"?{r['姓名']}") for r in _xlsx_rows(response)
+            matrix.member_keys.get((r["姓名"], r["身份证号"]), f"?{r['姓名']}") for r in xlsx_rows(response)
         )
     if endpoint == "page:audit_xlsx":
         return frozenset(
-            matrix.audit_keys.get((r["动作"], r["对象"]), f"?{r['动作']}") for r in _xlsx_rows(response)
+            matrix.audit_keys.get((r["动作"], r["对象"]), f"?{r['动作']}") for r in xlsx_rows(response)
         )
     if endpoint == "page:member_new":
         units = response.context["form"].fields["org_unit"].queryset
@@ -335,13 +338,6 @@ def _observed_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[st
     body = response.json()
     assert body["next"] is None, "all rows must fit on one page for the comparison"
     return frozenset(matrix.symbol(kind, r["id"]) for r in body["results"])
-
-
-def _assert_api_error(response: Any, status: int) -> None:
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "field"}
-    assert body["code"] == {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}[status]
 
 
 CELLS = [(endpoint, role) for endpoint in TABLE for role in ROLES]
@@ -364,7 +360,7 @@ def test_matrix_cell(db: None, matrix: Matrix, endpoint: str, role: str) -> None
         figures = (totals["total"], response.context["unit_count"], response.context["enterprise_count"])
         assert figures == expected.figures
     if endpoint.startswith("api:") and expected.status >= 400:
-        _assert_api_error(response, expected.status)
+        assert_api_error(response, expected.status)
     if (
         endpoint.startswith("api:")
         and expected.status == 200
@@ -432,7 +428,7 @@ def test_api_create_member_in_b(db: None, matrix: Matrix, role: str) -> None:
         assert Member.objects.count() == members + 1
         assert Member.objects.get(pk=response.json()["id"]).org_unit_id == matrix.ids["union_b"]
         return
-    _assert_api_error(response, expected.status)
+    assert_api_error(response, expected.status)
     assert Member.objects.count() == members
     assert AuditEntry.objects.count() == audits
     if expected.status == 404:

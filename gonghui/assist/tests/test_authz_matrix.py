@@ -44,21 +44,17 @@ Deliberate rules encoded as expected behaviour (docs/modules/assist.md and the s
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from gonghui.accounts.models import User
 from gonghui.assist import clinic as clinic_svc
@@ -82,6 +78,18 @@ from gonghui.assist.pairs import pair_create
 from gonghui.assist.trials import outcome_offer_for_trial, trial_apply
 from gonghui.audit.models import AuditEntry
 from gonghui.conftest import World, build_world
+from gonghui.core.tests.authz import (
+    DONE,
+    REFUSED,
+    W404,
+    WLOGIN,
+    assert_api_error,
+    assert_login_redirect,
+    check_write,
+    client_for,
+    snapshot,
+    xlsx_rows,
+)
 from gonghui.orgs.models import Enterprise, OrgUnit
 
 ROLES = [
@@ -674,7 +682,7 @@ def _build_matrix() -> Matrix:
         application = trial_apply(actor=applicant, outcome=offered, enterprise=enterprise)
         m.add("trial", symbol, application.pk, offered.title)
     # One client per role for the read-only cells (a client's first request builds the middleware).
-    m.clients = {role: _client(m, role) for role in ROLES}
+    m.clients = {role: client_for(m.users, role) for role in ROLES}
     return m
 
 
@@ -687,25 +695,8 @@ def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
         transaction.set_rollback(True)
 
 
-def _client(matrix: Matrix, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(matrix.users[role])
-    return client
-
-
 def _is_xlsx(response: Any) -> bool:
     return str(response.get("Content-Type", "")).startswith("application/vnd.openxmlformats")
-
-
-def _xlsx_rows(content: bytes, sheet: str | None = None) -> list[dict[str, Any]]:
-    book = load_workbook(io.BytesIO(content), read_only=True)
-    ws = book[sheet] if sheet else book.active
-    assert ws is not None
-    rows = list(ws.iter_rows(values_only=True))
-    header = [str(h) for h in rows[0]]
-    # Read-only sheets drop trailing empty cells: pad every row to the header's width.
-    return [dict(zip(header, [*r, *[None] * (len(header) - len(r))], strict=True)) for r in rows[1:]]
 
 
 def _context_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[str]:
@@ -751,7 +742,7 @@ def _observed_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[st
     """Turn whatever the endpoint listed back into symbols (unknown rows stay visible as '?…')."""
     if endpoint in XLSX_TITLE and _is_xlsx(response):
         kind, column = XLSX_TITLE[endpoint]
-        return frozenset(matrix.titled(kind, r[column]) for r in _xlsx_rows(response.content))
+        return frozenset(matrix.titled(kind, r[column]) for r in xlsx_rows(response.content))
     if endpoint.startswith("page:"):
         return _context_rows(
             matrix, "page:challenges" if endpoint == "page:challenge_board" else endpoint, response
@@ -769,9 +760,9 @@ def _observed_figures(endpoint: str, response: Any) -> tuple[int, ...]:
         figures = response.context["figures"]
         return (figures["craftsman_count"], figures["outcome_count"], figures["demand_count"])
     if endpoint == "page:kpi_xlsx":
-        summary = {r["指标"]: r for r in _xlsx_rows(response.content, "汇总")}
-        pairs = {r["组织"]: r for r in _xlsx_rows(response.content, "师徒结对")}
-        trials = {r["组织"]: r for r in _xlsx_rows(response.content, "先用后转")}
+        summary = {r["指标"]: r for r in xlsx_rows(response.content, "汇总")}
+        pairs = {r["组织"]: r for r in xlsx_rows(response.content, "师徒结对")}
+        trials = {r["组织"]: r for r in xlsx_rows(response.content, "先用后转")}
         return (
             summary["服务活动（次）"][f"{TODAY.year} 年"],
             pairs["合计"]["结对"],
@@ -779,21 +770,6 @@ def _observed_figures(endpoint: str, response: Any) -> tuple[int, ...]:
         )
     figures = response.context["data"]["figures"]
     return (figures["activities"], figures["pairs"], figures["trials"])
-
-
-def _assert_api_error(response: Any, status: int) -> None:
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "field"}
-    assert body["code"] == {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}[status]
-
-
-def _assert_login_redirect(response: Any) -> None:
-    """A redirect to the login page that comes back to the very page asked for."""
-    assert response.status_code == 302
-    location = urlsplit(response["Location"])
-    assert location.path == "/accounts/login/"
-    assert parse_qs(location.query)["next"] == [response.wsgi_request.get_full_path()]
 
 
 CELLS = [(endpoint, role) for endpoint in TABLE for role in ROLES]
@@ -810,7 +786,7 @@ def test_matrix_cell(db: None, matrix: Matrix, endpoint: str, role: str) -> None
         response = client.get(url)
     assert response.status_code == expected.status, response.content[:300]
     if expected == LOGIN:
-        _assert_login_redirect(response)
+        assert_login_redirect(response)
     elif expected.location is not None:
         assert response["Location"] == matrix.fill(expected.location)
     if expected.rows is not None:
@@ -818,7 +794,7 @@ def test_matrix_cell(db: None, matrix: Matrix, endpoint: str, role: str) -> None
     if expected.figures is not None:
         assert _observed_figures(endpoint, response) == expected.figures
     if endpoint.startswith("api:") and expected.status >= 400:
-        _assert_api_error(response, expected.status)
+        assert_api_error(response, expected.status)
 
 
 def test_table_covers_every_role_and_endpoint() -> None:
@@ -903,18 +879,12 @@ def test_unpublished_challenge_is_missing_for_outsiders(db: None, matrix: Matrix
 
 # --- writes outside the subtree change nothing ----------------------------------------------------
 
-# A write cell: "done" (302 and the change happened, one more audit row), "refused" (302 back to the
-# page with an error message, nothing changed: a viewer who may see but not act), 404 / login.
-DONE, REFUSED, W404, WLOGIN = "done", "refused", "404", "login"
+# A write cell: DONE, REFUSED, W404 or WLOGIN (gonghui.core.tests.authz.check_write).
 
 
 def wrow(*cells: str) -> dict[str, str]:
     assert len(cells) == len(ROLES)
     return dict(zip(ROLES, cells, strict=True))
-
-
-def _snapshot(model: Any, pk: int) -> dict[str, Any]:
-    return model_to_dict(model.objects.get(pk=pk))
 
 
 # fmt: off
@@ -931,35 +901,20 @@ PHOTO_OF_Q_B = wrow(WLOGIN, "200", "200", "200", W404, W404, "200", W404, W404, 
 # fmt: on
 
 
-def _check_write(
-    response: Any, expected: str, *, changed: bool, audits_before: int, redirect_to: str
-) -> None:
-    """Status per the cell; the change and one audit row only for "done", nothing otherwise."""
-    if expected == WLOGIN:
-        _assert_login_redirect(response)
-    elif expected == W404:
-        assert response.status_code == 404
-    else:
-        assert response.status_code == 302
-        assert response["Location"].startswith(redirect_to)
-    assert changed is (expected == DONE)
-    assert AuditEntry.objects.count() == audits_before + (1 if expected == DONE else 0)
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_dispatch_craftsman_to_demand_b(db: None, matrix: Matrix, role: str) -> None:
     """派单 of CR_B to D_B: reviewers over union_b dispatch; a viewer is refused; everyone else gets
     404 and neither a dispatch, a change of the demand nor an audit row appears."""
     expected, pk = DISPATCH_D_B[role], matrix.ids["D_B"]
-    before, audits = _snapshot(Demand, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Demand, pk), AuditEntry.objects.count()
     url = f"/assist/demands/{pk}/dispatch/"
-    response = _client(matrix, role).post(url, {"craftsman": matrix.ids["CR_B"], "shown_rank": "1"})
+    response = client_for(matrix.users, role).post(url, {"craftsman": matrix.ids["CR_B"], "shown_rank": "1"})
     dispatched = Dispatch.objects.filter(demand_id=pk).exists()
-    _check_write(
+    check_write(
         response, expected, changed=dispatched, audits_before=audits, redirect_to=f"/assist/demands/{pk}/"
     )
     if expected != DONE:
-        assert _snapshot(Demand, pk) == before
+        assert snapshot(Demand, pk) == before
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -967,11 +922,11 @@ def test_close_demand_b(db: None, matrix: Matrix, role: str) -> None:
     """关闭需求 D_B (posted by street_b_admin): reviewers over union_b close it; a viewer is
     refused; everyone else gets 404 and the demand and the audit log are untouched."""
     expected, pk = CLOSE_D_B[role], matrix.ids["D_B"]
-    before, audits = _snapshot(Demand, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Demand, pk), AuditEntry.objects.count()
     url = f"/assist/demands/{pk}/close/"
-    response = _client(matrix, role).post(url, {"reason": "越权关闭"})
-    after = _snapshot(Demand, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url, {"reason": "越权关闭"})
+    after = snapshot(Demand, pk)
+    check_write(
         response,
         expected,
         changed=after != before,
@@ -987,11 +942,11 @@ def test_close_confidential_question_b(db: None, matrix: Matrix, role: str) -> N
     """Closing Q_B (confidential): B's dispatchers and asker close it; a viewer is refused; anyone
     else, experts included, gets 404 and the question is untouched."""
     expected, pk = CLOSE_Q_B[role], matrix.ids["Q_B"]
-    before, audits = _snapshot(ClinicQuestion, pk), AuditEntry.objects.count()
+    before, audits = snapshot(ClinicQuestion, pk), AuditEntry.objects.count()
     url = f"/assist/clinic/{pk}/close/"
-    response = _client(matrix, role).post(url, {"comment": "越权关闭"})
-    after = _snapshot(ClinicQuestion, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url, {"comment": "越权关闭"})
+    after = snapshot(ClinicQuestion, pk)
+    check_write(
         response, expected, changed=after != before, audits_before=audits, redirect_to=f"/assist/clinic/{pk}/"
     )
     if expected == DONE:
@@ -1003,11 +958,11 @@ def test_withdraw_challenge_b(db: None, matrix: Matrix, role: str) -> None:
     """撤榜 of CH_B: reviewers over street_b withdraw it; anyone else, though CH_B is public, gets
     404 on the staff action and the challenge is untouched."""
     expected, pk = WITHDRAW_CH_B[role], matrix.ids["CH_B"]
-    before, audits = _snapshot(Challenge, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Challenge, pk), AuditEntry.objects.count()
     url = f"/assist/challenges/{pk}/do/withdraw/"
-    response = _client(matrix, role).post(url, {"reason": "企业需求已变更"})
-    after = _snapshot(Challenge, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url, {"reason": "企业需求已变更"})
+    after = snapshot(Challenge, pk)
+    check_write(
         response,
         expected,
         changed=after != before,
@@ -1024,9 +979,11 @@ def test_add_problem_to_activity_b(db: None, matrix: Matrix, role: str) -> None:
     expected, pk = PROBLEM_ACT_B[role], matrix.ids["ACT_B"]
     before, audits = ServiceProblem.objects.filter(activity_id=pk).count(), AuditEntry.objects.count()
     url = f"/assist/ledger/{pk}/"
-    response = _client(matrix, role).post(url, {"action": "problem", "problem-description": "越权登记的问题"})
+    response = client_for(matrix.users, role).post(
+        url, {"action": "problem", "problem-description": "越权登记的问题"}
+    )
     added = ServiceProblem.objects.filter(activity_id=pk).count() != before
-    _check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
+    check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -1037,20 +994,22 @@ def test_check_in_on_pair_b(db: None, matrix: Matrix, role: str) -> None:
     before, audits = PairCheckIn.objects.filter(pair_id=pk).count(), AuditEntry.objects.count()
     url = f"/assist/pairs/{pk}/"
     form = {"action": "checkin", "checkin-on": TODAY.isoformat(), "checkin-note": "越权带教记录"}
-    response = _client(matrix, role).post(url, form)
+    response = client_for(matrix.users, role).post(url, form)
     added = PairCheckIn.objects.filter(pair_id=pk).count() != before
-    _check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
+    check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_sign_trial_b(db: None, matrix: Matrix, role: str) -> None:
     """Signing TRIAL_B's agreement: reviewers over union_b sign; a viewer is refused; others 404."""
     expected, pk = SIGN_TRIAL_B[role], matrix.ids["TRIAL_B"]
-    before, audits = _snapshot(TrialApplication, pk), AuditEntry.objects.count()
+    before, audits = snapshot(TrialApplication, pk), AuditEntry.objects.count()
     url = f"/assist/trials/{pk}/"
-    response = _client(matrix, role).post(url, {"action": "sign", "sign-signed_on": TODAY.isoformat()})
-    after = _snapshot(TrialApplication, pk)
-    _check_write(response, expected, changed=after != before, audits_before=audits, redirect_to=url)
+    response = client_for(matrix.users, role).post(
+        url, {"action": "sign", "sign-signed_on": TODAY.isoformat()}
+    )
+    after = snapshot(TrialApplication, pk)
+    check_write(response, expected, changed=after != before, audits_before=audits, redirect_to=url)
 
 
 PNG = (
@@ -1069,11 +1028,11 @@ def test_photo_of_confidential_question_b(db: None, matrix: Matrix, role: str) -
         upload=SimpleUploadedFile("现场.png", PNG, content_type="image/png"),
     )
     expected = PHOTO_OF_Q_B[role]
-    client = _client(matrix, role)
+    client = client_for(matrix.users, role)
     for url in (f"/assist/demands/{demand.pk}/photos/{photo.pk}/", f"/assist/clinic/photos/{photo.pk}/"):
         response = client.get(url)
         if expected == WLOGIN:
-            _assert_login_redirect(response)
+            assert_login_redirect(response)
         elif expected == W404:
             assert response.status_code == 404, url
         else:
@@ -1101,7 +1060,7 @@ def test_ledger_import_naming_b_imports_nothing(db: None, matrix: Matrix) -> Non
         f"上门服务,越权活动二,{TODAY.isoformat()},,{world.enterprise_b.uscc},李春华",
     ]
     activities, audits = ServiceActivity.objects.count(), AuditEntry.objects.count()
-    response = _client(matrix, "street_a_admin").post(
+    response = client_for(matrix.users, "street_a_admin").post(
         "/assist/ledger/import/",
         {"org_unit": matrix.ids["street_a"], "file": _upload("\n".join([header, *rows]), "ledger.csv")},
     )
@@ -1120,8 +1079,8 @@ def test_library_import_cannot_overwrite_b_craftsman(db: None, matrix: Matrix) -
         "GJ-B-001,越权改名,,,C,钳工,装配,改写乙街道的工匠",
         "GJ-A-900,甲新工匠,,,C,钳工,装配,甲街道新入库",
     ]
-    before = _snapshot(Craftsman, matrix.ids["CR_B"])
-    response = _client(matrix, "street_a_admin").post(
+    before = snapshot(Craftsman, matrix.ids["CR_B"])
+    response = client_for(matrix.users, "street_a_admin").post(
         "/assist/library/import/",
         {
             "kind": "craftsmen",
@@ -1132,5 +1091,5 @@ def test_library_import_cannot_overwrite_b_craftsman(db: None, matrix: Matrix) -
     )
     assert response.status_code == 200
     assert len(response.context["problems"]) == 1 and "外部编号" in response.context["problems"][0]
-    assert _snapshot(Craftsman, matrix.ids["CR_B"]) == before
+    assert snapshot(Craftsman, matrix.ids["CR_B"]) == before
     assert Craftsman.objects.get(external_id="GJ-A-900").org_unit_id == matrix.ids["street_a"]

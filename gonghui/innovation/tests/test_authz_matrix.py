@@ -24,25 +24,33 @@ there (title and status only) though OUT_B is nowhere else visible to them.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from gonghui.accounts.models import User
 from gonghui.audit.models import AuditEntry
 from gonghui.conftest import World, build_world
+from gonghui.core.tests.authz import (
+    DONE,
+    REFUSED,
+    W404,
+    WLOGIN,
+    assert_api_error,
+    assert_login_redirect,
+    check_write,
+    client_for,
+    snapshot,
+    xlsx_rows,
+)
 from gonghui.innovation.engine import DEFAULT_RUBRIC
 from gonghui.innovation.evaluations import evaluation_create, evaluation_start, rubric_create
 from gonghui.innovation.factories import make_judge
@@ -452,7 +460,7 @@ def _build_matrix() -> Matrix:
     m.add("alliance", "ALLI_D", alliance_d.pk, alliance_d.name)
     m.add("alliance", "ALLI_A", alliance_a.pk, alliance_a.name)
     # One client per role for the read-only cells (a client's first request builds the middleware).
-    m.clients = {role: _client(m, role) for role in ROLES}
+    m.clients = {role: client_for(m.users, role) for role in ROLES}
     return m
 
 
@@ -465,30 +473,13 @@ def matrix(django_db_setup: None, django_db_blocker: Any) -> Iterator[Matrix]:
         transaction.set_rollback(True)
 
 
-def _client(matrix: Matrix, role: str) -> Client:
-    client = Client()
-    if role != "anonymous":
-        client.force_login(matrix.users[role])
-    return client
-
-
-def _xlsx_rows(content: bytes, sheet: str | None = None) -> list[dict[str, Any]]:
-    book = load_workbook(io.BytesIO(content), read_only=True)
-    ws = book[sheet] if sheet else book.active
-    assert ws is not None
-    rows = list(ws.iter_rows(values_only=True))
-    header = [str(h) for h in rows[0]]
-    # Read-only sheets drop trailing empty cells: pad every row to the header's width.
-    return [dict(zip(header, [*r, *[None] * (len(header) - len(r))], strict=True)) for r in rows[1:]]
-
-
 def _observed_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[str]:
     """Turn whatever the endpoint listed back into symbols (unknown rows stay visible as '?…')."""
     if endpoint in XLSX_TITLE:
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
         kind, column = LIST_KIND[endpoint], XLSX_TITLE[endpoint]
         return frozenset(
-            matrix.titles.get((kind, r[column]), f"?{r[column]}") for r in _xlsx_rows(response.content)
+            matrix.titles.get((kind, r[column]), f"?{r[column]}") for r in xlsx_rows(response.content)
         )
     if endpoint in FORM_CHOICES:
         form = response.context["form"]
@@ -515,26 +506,11 @@ def _observed_rows(matrix: Matrix, endpoint: str, response: Any) -> frozenset[st
 
 def _observed_figures(response: Any, xlsx: bool) -> tuple[int, int]:
     if xlsx:
-        totals = {r["指标"]: r for r in _xlsx_rows(response.content, "汇总")}
+        totals = {r["指标"]: r for r in xlsx_rows(response.content, "汇总")}
         year = f"{timezone.localdate().year} 年"
         return (totals["提交成果（项）"][year], totals["在会会员（人）"][year])
     figures = response.context["stats"]
     return (figures["this_year"]["submitted"], figures["members"])
-
-
-def _assert_api_error(response: Any, status: int) -> None:
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "field"}
-    assert body["code"] == {401: "not_authenticated", 403: "permission_denied", 404: "not_found"}[status]
-
-
-def _assert_login_redirect(response: Any) -> None:
-    """A redirect to the login page that comes back to the very page asked for."""
-    assert response.status_code == 302
-    location = urlsplit(response["Location"])
-    assert location.path == "/accounts/login/"
-    assert parse_qs(location.query)["next"] == [response.wsgi_request.get_full_path()]
 
 
 CELLS = [(endpoint, role) for endpoint in TABLE for role in ROLES]
@@ -548,7 +524,7 @@ def test_matrix_cell(db: None, matrix: Matrix, endpoint: str, role: str) -> None
     response = matrix.clients[role].get(url)
     assert response.status_code == expected.status, response.content[:300]
     if expected == LOGIN:
-        _assert_login_redirect(response)
+        assert_login_redirect(response)
     elif expected.location is not None:
         assert response["Location"] == expected.location
     if expected.rows is not None:
@@ -556,7 +532,7 @@ def test_matrix_cell(db: None, matrix: Matrix, endpoint: str, role: str) -> None
     if expected.figures is not None:
         assert _observed_figures(response, xlsx=endpoint.endswith("_xlsx")) == expected.figures
     if endpoint.startswith("api:") and expected.status >= 400:
-        _assert_api_error(response, expected.status)
+        assert_api_error(response, expected.status)
     if endpoint.startswith("api:") and expected.status == 200 and endpoint not in LIST_KIND:
         requested = URLS[endpoint].rsplit("{", 1)[1].rstrip("}")
         assert response.json()["id"] == matrix.ids[requested]
@@ -610,18 +586,14 @@ def test_evaluation_of_street_a_is_missing_for_outsiders(db: None, matrix: Matri
 
 # --- writes outside the subtree change nothing ----------------------------------------------------
 
-# A write cell: "done" (302 and the change happened, one more audit row), "refused" (302 back to the
-# page with an error message, nothing changed: a viewer who may see but not act), 404 / 401 / login.
-DONE, REFUSED, W404, WLOGIN, W401 = "done", "refused", "404", "login", "401"
+# A write cell: DONE, REFUSED, W404 or WLOGIN (gonghui.core.tests.authz.check_write), or W401
+# for the API.
+W401 = "401"
 
 
 def wrow(*cells: str) -> dict[str, str]:
     assert len(cells) == len(ROLES)
     return dict(zip(ROLES, cells, strict=True))
-
-
-def _snapshot(model: Any, pk: int) -> dict[str, Any]:
-    return model_to_dict(model.objects.get(pk=pk))
 
 
 # fmt: off
@@ -638,35 +610,20 @@ DOWNLOAD_B_ATTACHMENT = wrow(WLOGIN, "200", "200", "200", W404, W404, "200", W40
 # fmt: on
 
 
-def _check_write(
-    response: Any, expected: str, *, changed: bool, audits_before: int, redirect_to: str
-) -> None:
-    """Status per the cell; the change and one audit row only for "done", nothing otherwise."""
-    if expected == WLOGIN:
-        _assert_login_redirect(response)
-    elif expected == W404:
-        assert response.status_code == 404
-    else:
-        assert response.status_code == 302
-        assert response["Location"].startswith(redirect_to)
-    assert changed is (expected == DONE)
-    assert AuditEntry.objects.count() == audits_before + (1 if expected == DONE else 0)
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_accept_outcome_b(db: None, matrix: Matrix, role: str) -> None:
     """受理 of OUT_B: reviewers over union_b accept it; a viewer is refused; everyone else gets 404
     and neither the outcome, its history nor the audit log changes."""
     expected, pk = ACCEPT_OUT_B[role], matrix.ids["OUT_B"]
     before, history, audits = (
-        _snapshot(Outcome, pk),
+        snapshot(Outcome, pk),
         OutcomeTransition.objects.count(),
         AuditEntry.objects.count(),
     )
     url = f"/innovation/outcomes/{pk}/accept/"
-    response = _client(matrix, role).post(url, {"comment": "越权受理"})
-    after = _snapshot(Outcome, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url, {"comment": "越权受理"})
+    after = snapshot(Outcome, pk)
+    check_write(
         response,
         expected,
         changed=after != before,
@@ -684,11 +641,11 @@ def test_accept_outcome_b(db: None, matrix: Matrix, role: str) -> None:
 def test_start_evaluation_a(db: None, matrix: Matrix, role: str) -> None:
     """Starting EVAL_A is for administrators over street_a; viewers, reviewers and outsiders get 404."""
     expected, pk = START_EVAL_A[role], matrix.ids["EVAL_A"]
-    before, audits = _snapshot(Evaluation, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Evaluation, pk), AuditEntry.objects.count()
     url = f"/innovation/evaluations/{pk}/start/"
-    response = _client(matrix, role).post(url)
-    after = _snapshot(Evaluation, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url)
+    after = snapshot(Evaluation, pk)
+    check_write(
         response,
         expected,
         changed=after != before,
@@ -704,12 +661,12 @@ def test_rate_studio_b(db: None, matrix: Matrix, role: str) -> None:
     """Rating STUDIO_B: reviewers over union_b rate it; a viewer is refused; others get 404 and no
     rating row, no change of the studio and no audit row appears."""
     expected, pk = RATE_STUDIO_B[role], matrix.ids["STUDIO_B"]
-    before, audits = _snapshot(Studio, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Studio, pk), AuditEntry.objects.count()
     url = f"/innovation/studios/{pk}/"
-    response = _client(matrix, role).post(url, {"action": "rate", "rate-year": str(LAST_YEAR)})
+    response = client_for(matrix.users, role).post(url, {"action": "rate", "rate-year": str(LAST_YEAR)})
     rated = StudioRating.objects.filter(studio_id=pk).exists()
-    unchanged_studio = _snapshot(Studio, pk) == before
-    _check_write(response, expected, changed=rated, audits_before=audits, redirect_to=url)
+    unchanged_studio = snapshot(Studio, pk) == before
+    check_write(response, expected, changed=rated, audits_before=audits, redirect_to=url)
     if expected != DONE:
         assert unchanged_studio
 
@@ -719,7 +676,7 @@ def test_add_activity_to_district_alliance(db: None, matrix: Matrix, role: str) 
     """ALLI_D is the district's: only its administrators record an activity; a viewer is refused,
     street staff (whose studios are members) get 404, and nothing is recorded."""
     expected, pk = ALLIANCE_D_ACTIVITY[role], matrix.ids["ALLI_D"]
-    before, audits = _snapshot(Alliance, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Alliance, pk), AuditEntry.objects.count()
     url = f"/innovation/alliances/{pk}/"
     form = {
         "action": "activity",
@@ -727,10 +684,10 @@ def test_add_activity_to_district_alliance(db: None, matrix: Matrix, role: str) 
         "activity-held_on": timezone.localdate().isoformat(),
         "activity-participants": "12",
     }
-    response = _client(matrix, role).post(url, form)
+    response = client_for(matrix.users, role).post(url, form)
     added = AllianceActivity.objects.filter(alliance_id=pk, title="越权交流会").exists()
-    _check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
-    assert _snapshot(Alliance, pk) == before
+    check_write(response, expected, changed=added, audits_before=audits, redirect_to=url)
+    assert snapshot(Alliance, pk) == before
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -738,11 +695,11 @@ def test_declare_conflict_on_judge_sheet(db: None, matrix: Matrix, role: str) ->
     """回避 on ASSIGN_A is judge_a's alone: even the host's administrators get 404 and the sheet
     stays as it was."""
     expected, pk = JUDGE_CONFLICT_A[role], matrix.ids["ASSIGN_A"]
-    before, audits = _snapshot(Assignment, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Assignment, pk), AuditEntry.objects.count()
     url = f"/innovation/judge/assignments/{pk}/conflict/"
-    response = _client(matrix, role).post(url, {"reason": "与参评单位有利害关系"})
-    after = _snapshot(Assignment, pk)
-    _check_write(
+    response = client_for(matrix.users, role).post(url, {"reason": "与参评单位有利害关系"})
+    after = snapshot(Assignment, pk)
+    check_write(
         response,
         expected,
         changed=after != before,
@@ -766,7 +723,7 @@ def test_api_create_outcome_in_b(db: None, matrix: Matrix, role: str) -> None:
     """POST /api/v1/innovation/outcomes into union_b: reviewers over union_b file it; everyone else
     gets the same 404 as for a non-existent unit, and no outcome and no audit row appears."""
     expected = API_CREATE_IN_B[role]
-    client = _client(matrix, role)
+    client = client_for(matrix.users, role)
     outcomes, audits = Outcome.objects.count(), AuditEntry.objects.count()
     payload = {**NEW_OUTCOME, "org_unit_id": matrix.ids["union_b"]}
     response = client.post("/api/v1/innovation/outcomes", payload, content_type="application/json")
@@ -776,7 +733,7 @@ def test_api_create_outcome_in_b(db: None, matrix: Matrix, role: str) -> None:
         return
     status = 401 if expected == W401 else 404
     assert response.status_code == status, response.content
-    _assert_api_error(response, status)
+    assert_api_error(response, status)
     assert Outcome.objects.count() == outcomes
     assert AuditEntry.objects.count() == audits
     if status == 404:
@@ -796,19 +753,19 @@ def test_api_score_assignment_a(db: None, matrix: Matrix, role: str) -> None:
         evaluation=Evaluation.objects.get(pk=matrix.ids["EVAL_A"]), actor=matrix.users["street_a_admin"]
     )
     expected, pk = API_SCORE_A[role], matrix.ids["ASSIGN_A"]
-    before, audits = _snapshot(Assignment, pk), AuditEntry.objects.count()
+    before, audits = snapshot(Assignment, pk), AuditEntry.objects.count()
     scores = dict.fromkeys(DEFAULT_RUBRIC.codes, 4)
-    response = _client(matrix, role).post(
+    response = client_for(matrix.users, role).post(
         f"/api/v1/innovation/assignments/{pk}/score", {"scores": scores}, content_type="application/json"
     )
-    after = _snapshot(Assignment, pk)
+    after = snapshot(Assignment, pk)
     if expected == "200":
         assert response.status_code == 200, response.content
         assert after["scores"] == scores
         return
     status = 401 if expected == W401 else 404
     assert response.status_code == status, response.content
-    _assert_api_error(response, status)
+    assert_api_error(response, status)
     assert after == before
     assert AuditEntry.objects.count() == audits
 
@@ -830,9 +787,9 @@ def test_download_attachment_of_outcome_b(db: None, matrix: Matrix, role: str) -
     )
     expected = DOWNLOAD_B_ATTACHMENT[role]
     url = f"/innovation/attachments/{attachment.pk}/"
-    response = _client(matrix, role).get(url)
+    response = client_for(matrix.users, role).get(url)
     if expected == WLOGIN:
-        _assert_login_redirect(response)
+        assert_login_redirect(response)
     elif expected == W404:
         assert response.status_code == 404
     else:
@@ -856,11 +813,11 @@ def test_download_evidence_file_of_studio_b(db: None, matrix: Matrix, role: str)
         file=SimpleUploadedFile("管理办法.png", PNG, content_type="image/png"),
     )
     expected = DOWNLOAD_B_EVIDENCE[role]
-    client = _client(matrix, role)
+    client = client_for(matrix.users, role)
     url = f"/innovation/studios/{matrix.ids['STUDIO_B']}/evidence/{evidence.pk}/file/"
     response = client.get(url)
     if expected == WLOGIN:
-        _assert_login_redirect(response)
+        assert_login_redirect(response)
     elif expected == W404:
         assert response.status_code == 404
     else:
