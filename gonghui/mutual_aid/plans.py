@@ -165,6 +165,11 @@ def _in_window(plan: Plan, today: dt.date) -> bool:
     return plan.enrol_opens <= today <= plan.enrol_closes
 
 
+def enrolment_window_open(*, plan: Plan, today: dt.date | None = None) -> bool:
+    """Group enrolment is open from ``enrol_opens`` to ``enrol_closes`` (both included)."""
+    return _in_window(plan, today or timezone.localdate())
+
+
 @transaction.atomic
 def enrolment_create_group(
     *,
@@ -178,12 +183,14 @@ def enrolment_create_group(
 ) -> list[Enrolment]:
     """Group enrolment (集体参保) by an enterprise union inside the window.
 
-    Fees come from the policy per item; renewal = enrolled in the same item last year (so
-    first-time joiners wait the item's waiting period). ``outside_window`` lets district
-    administrators record late enrolments (audited).
+    Members must be managed by the actor and under the plan's union; fees come from the
+    policy per item; renewal = enrolled in the same item last year (so first-time joiners
+    wait the item's waiting period). ``outside_window`` lets administrators of the plan's
+    union record late enrolments (audited). A live enrolment already there refuses all.
     """
     today = today or timezone.localdate()
-    if not outside_window and not _in_window(plan, today):
+    in_window = _in_window(plan, today)
+    if not outside_window and not in_window:
         raise DomainError(
             errors.ENROLMENT_WINDOW_CLOSED,
             f"参保窗口为 {plan.enrol_opens} 至 {plan.enrol_closes}",
@@ -193,15 +200,37 @@ def enrolment_create_group(
         require(actor, "manage", plan.org_unit)
     assert plan.current_version is not None
     parsed = policy_of(plan.current_version)
+    if start_date is not None and start_date.year != plan.year:
+        raise DomainError(
+            errors.INVALID_DATE, f"保障开始日期应在计划年度 {plan.year} 年内", field="start_date"
+        )
     start = start_date or dt.date(plan.year, 1, 1)
+    # Last year's enrolments of these members in these items, read once (no query per member).
+    previous: set[tuple[int, str]] = set()
+    for ids in _chunks([m.pk for m in members]):
+        previous.update(
+            Enrolment.objects.filter(
+                plan__year=plan.year - 1, member_id__in=ids, item__in=items, cancelled_at__isnull=True
+            ).values_list("member_id", "item")
+        )
     built = []
     for member in members:
         require(actor, "manage", member.org_unit)
+        if not member.org_unit.path.startswith(plan.org_unit.path):
+            raise DomainError(
+                errors.MEMBER_OUTSIDE_PLAN,
+                f"会员「{member.name}」所在工会不在「{plan.name}」的覆盖范围内",
+                field="members",
+            )
         for item_code in items:
-            built.append(_enrolment_for(plan, parsed, member, item_code, start, actor))
+            built.append(
+                _enrolment_for(
+                    plan, parsed, member, item_code, start, actor, renewal=(member.pk, item_code) in previous
+                )
+            )
     try:
         with transaction.atomic():
-            created = Enrolment.objects.bulk_create(built)
+            created = Enrolment.objects.bulk_create(built, batch_size=_CHUNK)
     except IntegrityError as exc:
         raise DomainError(errors.ENROLMENT_DUPLICATE, "部分会员已参加所选项目", field="members") from exc
     audit_record(
@@ -209,7 +238,13 @@ def enrolment_create_group(
         action="mutual_aid.enrol",
         target=plan,
         org_unit=plan.org_unit,
-        after={"members": len(members), "items": items, "enrolments": len(created)},
+        after={
+            "members": len(members),
+            "items": items,
+            "enrolments": len(created),
+            "fees": sum((e.fee for e in created), Decimal("0")).quantize(Decimal("0.01")),
+            "outside_window": not in_window,
+        },
     )
     return created
 

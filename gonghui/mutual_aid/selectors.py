@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 
 from gonghui.accounts.models import User
+from gonghui.core.crypto import blind_index
 from gonghui.core.errors import NotFound
 from gonghui.core.scoping import granted_paths, subtree_q
+from gonghui.core.validators import normalise_id_number
 from gonghui.members.models import Member
 from gonghui.mutual_aid.models import (
     Claim,
@@ -126,6 +141,85 @@ def enrolment_plan_list(*, user: User | AnonymousUser) -> QuerySet[Plan]:
         _plans_covering(user, "manage")
         .select_related("org_unit", "current_version")
         .order_by("-year", "org_unit__path")
+    )
+
+
+def enrolment_candidates(*, user: User | AnonymousUser, plan: Plan, items: Sequence[str]) -> QuerySet[Member]:
+    """Members the user may enrol in all of ``items`` of ``plan`` at once: active, managed by
+    the user, under the plan's union, allowed every item by its sex rule, and enrolled (live)
+    in none of those items of the plan. One query; ciphertext not loaded."""
+    parsed = policy_of(plan.current_version) if plan.current_version is not None else None
+    chosen = [i for i in parsed.items if i.code in items] if parsed else []
+    sexes = {i.sex for i in chosen if i.sex is not None}
+    if not items or len(chosen) != len(set(items)) or len(sexes) > 1:
+        return Member.objects.none()
+    members = (
+        Member.objects.visible_to(user, "manage")
+        .filter(status=Member.Status.ACTIVE, org_unit__path__startswith=plan.org_unit.path)
+        .exclude(
+            Exists(
+                Enrolment.objects.filter(
+                    member=OuterRef("pk"), plan=plan, item__in=list(items), cancelled_at__isnull=True
+                )
+            )
+        )
+    )
+    if sexes:
+        members = members.filter(sex=sexes.pop())
+    return members.select_related("org_unit", "employer").defer("id_number", "phone")
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentCandidate:
+    """One member offered on the enrolment form; the chosen items' names split by whether
+    the member had that item in the previous year's plan (续保) or not (首次参保)."""
+
+    member: Member
+    renewal: tuple[str, ...]
+    first: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnrolmentCandidatePage:
+    candidates: list[EnrolmentCandidate]
+    truncated: bool  # more members match than the page shows: search to narrow
+
+
+def enrolment_candidate_page(
+    *, user: User | AnonymousUser, plan: Plan, items: Sequence[str], q: str = "", limit: int = 500
+) -> EnrolmentCandidatePage:
+    """The first ``limit`` of ``enrolment_candidates`` (name contains ``q``, or a full ID
+    number matched through its blind index), each marked 续保 per item when enrolled in the
+    same item in the previous year's plan. Two queries whatever the number of members."""
+    members = enrolment_candidates(user=user, plan=plan, items=items)
+    q = q.strip()
+    if len(q) == 18:
+        members = members.filter(id_number_index=blind_index(normalise_id_number(q)))
+    elif q:
+        members = members.filter(name__contains=q)
+    found = list(members[: limit + 1])
+    shown = found[:limit]
+    previous: set[tuple[int, str]] = set()
+    if shown:
+        previous.update(
+            Enrolment.objects.filter(
+                plan__year=plan.year - 1,
+                member_id__in=[m.pk for m in shown],
+                item__in=list(items),
+                cancelled_at__isnull=True,
+            ).values_list("member_id", "item")
+        )
+    names = {i.code: i.name for i in policy_of(plan.current_version).items} if plan.current_version else {}
+    return EnrolmentCandidatePage(
+        candidates=[
+            EnrolmentCandidate(
+                member=m,
+                renewal=tuple(names.get(c, c) for c in items if (m.pk, c) in previous),
+                first=tuple(names.get(c, c) for c in items if (m.pk, c) not in previous),
+            )
+            for m in shown
+        ],
+        truncated=len(found) > limit,
     )
 
 

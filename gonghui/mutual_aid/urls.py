@@ -18,6 +18,7 @@ urlpatterns = [
     path("intake/<int:batch_id>/rejected.csv", views.intake_rejected, name="intake_rejected"),
     path("plans/<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("enrolments/", views.enrolment_list, name="enrolment_list"),
+    path("enrolments/new/", views.enrolment_form, name="enrolment_form"),
     path("enrolments/import/", views.enrolment_import, name="enrolment_import"),
     path("enrolments/import/template.xlsx", views.enrolment_import_template, name="enrolment_template"),
     path("payouts/", views.payout_list, name="payout_list"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -24,9 +27,12 @@ from gonghui.mutual_aid import payouts, plans, selectors
 from gonghui.mutual_aid.exports import statistics_workbook
 from gonghui.mutual_aid.filters import EnrolmentFilter
 from gonghui.mutual_aid.forms import (
+    MAX_FORM_MEMBERS,
     ApplyForm,
     DocumentForm,
+    EnrolmentGroupForm,
     EnrolmentImportForm,
+    EnrolmentPickForm,
     IntakeForm,
     PolicyForm,
     RejectForm,
@@ -576,6 +582,76 @@ def enrolment_import(request: AuthedRequest) -> HttpResponse:
             ],
         },
     )
+
+
+# Service error fields that the enrolment form names differently.
+_ENROLMENT_FORM_FIELDS = {"item": "items", "member": "members"}
+
+
+@login_required
+def enrolment_form(request: AuthedRequest) -> HttpResponse:
+    """Group enrolment (集体参保) by form: pick the plan and items, tick members, one service call."""
+    _staff(request)
+    plan_choices = selectors.enrolment_plan_list(user=request.user).filter(current_version__isnull=False)
+    if not plan_choices.exists():
+        raise Http404
+    form = EnrolmentGroupForm(request.POST or None, user=request.user, plans=plan_choices)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            created = plans.enrolment_create_group(
+                actor=request.user,
+                plan=data["plan"],
+                members=data["members"],
+                items=data["items"],
+                start_date=data["start_date"],
+                outside_window=data["outside_window"],
+            )
+        except DomainError as exc:
+            name = _ENROLMENT_FORM_FIELDS.get(exc.field or "", exc.field)
+            form.add_error(name if name in form.fields else None, exc.message)
+        else:
+            fees = sum((e.fee for e in created), Decimal("0"))
+            messages.success(
+                request,
+                f"已为 {len(data['members'])} 名会员办理参保，共 {len(created)} 项，互助金合计 {fees:.2f} 元",
+            )
+            return redirect("mutual_aid:enrolment_list")
+    # After a refused POST the list follows what was posted.
+    pick = form if request.method == "POST" else EnrolmentPickForm.from_query(request.GET, plans=plan_choices)
+    return render(request, "mutual_aid/enrolment_form.html", _enrolment_form_context(request, form, pick))
+
+
+def _enrolment_form_context(
+    request: AuthedRequest, form: EnrolmentGroupForm, pick: EnrolmentPickForm
+) -> dict[str, Any]:
+    pick.is_valid()
+    plan = pick.cleaned_data.get("plan") or pick.fields["plan"].queryset.first()  # type: ignore[attr-defined]
+    chosen = pick.cleaned_data.get("items")
+    policy_items = plans.policy_of(plan.current_version).items
+    window_open = plans.enrolment_window_open(plan=plan)
+    return {
+        "title": "集体参保（表单）",
+        "form": form,
+        "pick": pick,
+        "plan": plan,
+        "policy_items": policy_items,
+        "chosen": [i for i in policy_items if chosen and i.code in chosen],
+        "fee_per_member": sum((i.fee for i in policy_items if chosen and i.code in chosen), Decimal("0")),
+        "page": selectors.enrolment_candidate_page(
+            user=request.user,
+            plan=plan,
+            items=chosen,
+            q=pick.cleaned_data.get("q", ""),
+            limit=MAX_FORM_MEMBERS,
+        )
+        if chosen
+        else None,
+        "ticked": {str(v) for v in request.POST.getlist("members")},
+        "window_open": window_open,
+        "can_enrol_late": not window_open and can(request.user, "manage", plan.org_unit),
+        "limit": MAX_FORM_MEMBERS,
+    }
 
 
 @login_required
