@@ -85,6 +85,7 @@ from gonghui.core.tests.authz import (
     WLOGIN,
     assert_api_error,
     assert_login_redirect,
+    attempt_write,
     check_write,
     client_for,
     snapshot,
@@ -922,15 +923,14 @@ def test_close_demand_b(db: None, matrix: Matrix, role: str) -> None:
     """关闭需求 D_B (posted by street_b_admin): reviewers over union_b close it; a viewer is
     refused; everyone else gets 404 and the demand and the audit log are untouched."""
     expected, pk = CLOSE_D_B[role], matrix.ids["D_B"]
-    before, audits = snapshot(Demand, pk), AuditEntry.objects.count()
-    url = f"/assist/demands/{pk}/close/"
-    response = client_for(matrix.users, role).post(url, {"reason": "越权关闭"})
-    after = snapshot(Demand, pk)
-    check_write(
-        response,
-        expected,
-        changed=after != before,
-        audits_before=audits,
+    after = attempt_write(
+        matrix.users,
+        role,
+        model=Demand,
+        pk=pk,
+        url=f"/assist/demands/{pk}/close/",
+        data={"reason": "越权关闭"},
+        expected=expected,
         redirect_to=f"/assist/demands/{pk}/",
     )
     if expected == DONE:
@@ -942,12 +942,15 @@ def test_close_confidential_question_b(db: None, matrix: Matrix, role: str) -> N
     """Closing Q_B (confidential): B's dispatchers and asker close it; a viewer is refused; anyone
     else, experts included, gets 404 and the question is untouched."""
     expected, pk = CLOSE_Q_B[role], matrix.ids["Q_B"]
-    before, audits = snapshot(ClinicQuestion, pk), AuditEntry.objects.count()
-    url = f"/assist/clinic/{pk}/close/"
-    response = client_for(matrix.users, role).post(url, {"comment": "越权关闭"})
-    after = snapshot(ClinicQuestion, pk)
-    check_write(
-        response, expected, changed=after != before, audits_before=audits, redirect_to=f"/assist/clinic/{pk}/"
+    after = attempt_write(
+        matrix.users,
+        role,
+        model=ClinicQuestion,
+        pk=pk,
+        url=f"/assist/clinic/{pk}/close/",
+        data={"comment": "越权关闭"},
+        expected=expected,
+        redirect_to=f"/assist/clinic/{pk}/",
     )
     if expected == DONE:
         assert after["status"] == ClinicQuestion.Status.CLOSED
@@ -958,15 +961,14 @@ def test_withdraw_challenge_b(db: None, matrix: Matrix, role: str) -> None:
     """撤榜 of CH_B: reviewers over street_b withdraw it; anyone else, though CH_B is public, gets
     404 on the staff action and the challenge is untouched."""
     expected, pk = WITHDRAW_CH_B[role], matrix.ids["CH_B"]
-    before, audits = snapshot(Challenge, pk), AuditEntry.objects.count()
-    url = f"/assist/challenges/{pk}/do/withdraw/"
-    response = client_for(matrix.users, role).post(url, {"reason": "企业需求已变更"})
-    after = snapshot(Challenge, pk)
-    check_write(
-        response,
-        expected,
-        changed=after != before,
-        audits_before=audits,
+    after = attempt_write(
+        matrix.users,
+        role,
+        model=Challenge,
+        pk=pk,
+        url=f"/assist/challenges/{pk}/do/withdraw/",
+        data={"reason": "企业需求已变更"},
+        expected=expected,
         redirect_to=f"/assist/challenges/{pk}/",
     )
     if expected == DONE:

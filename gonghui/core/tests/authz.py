@@ -69,3 +69,23 @@ def check_write(response: Any, expected: str, *, changed: bool, audits_before: i
         assert response["Location"].startswith(redirect_to)
     assert changed is (expected == DONE)
     assert AuditEntry.objects.count() == audits_before + (1 if expected == DONE else 0)
+
+
+def attempt_write(
+    users: dict[str, Any],
+    role: str,
+    *,
+    model: Any,
+    pk: int,
+    url: str,
+    data: dict[str, Any] | None = None,
+    expected: str,
+    redirect_to: str,
+) -> dict[str, Any]:
+    """POST a write as the role and check its cell (``check_write``: the row changed and one
+    audit row written only for DONE); returns the row as it is afterwards."""
+    before, audits = snapshot(model, pk), AuditEntry.objects.count()
+    response = client_for(users, role).post(url, data or {})
+    after = snapshot(model, pk)
+    check_write(response, expected, changed=after != before, audits_before=audits, redirect_to=redirect_to)
+    return after

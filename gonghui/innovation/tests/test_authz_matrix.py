@@ -46,6 +46,7 @@ from gonghui.core.tests.authz import (
     WLOGIN,
     assert_api_error,
     assert_login_redirect,
+    attempt_write,
     check_write,
     client_for,
     snapshot,
@@ -641,15 +642,13 @@ def test_accept_outcome_b(db: None, matrix: Matrix, role: str) -> None:
 def test_start_evaluation_a(db: None, matrix: Matrix, role: str) -> None:
     """Starting EVAL_A is for administrators over street_a; viewers, reviewers and outsiders get 404."""
     expected, pk = START_EVAL_A[role], matrix.ids["EVAL_A"]
-    before, audits = snapshot(Evaluation, pk), AuditEntry.objects.count()
-    url = f"/innovation/evaluations/{pk}/start/"
-    response = client_for(matrix.users, role).post(url)
-    after = snapshot(Evaluation, pk)
-    check_write(
-        response,
-        expected,
-        changed=after != before,
-        audits_before=audits,
+    after = attempt_write(
+        matrix.users,
+        role,
+        model=Evaluation,
+        pk=pk,
+        url=f"/innovation/evaluations/{pk}/start/",
+        expected=expected,
         redirect_to=f"/innovation/evaluations/{pk}/",
     )
     if expected == DONE:
@@ -695,15 +694,14 @@ def test_declare_conflict_on_judge_sheet(db: None, matrix: Matrix, role: str) ->
     """回避 on ASSIGN_A is judge_a's alone: even the host's administrators get 404 and the sheet
     stays as it was."""
     expected, pk = JUDGE_CONFLICT_A[role], matrix.ids["ASSIGN_A"]
-    before, audits = snapshot(Assignment, pk), AuditEntry.objects.count()
-    url = f"/innovation/judge/assignments/{pk}/conflict/"
-    response = client_for(matrix.users, role).post(url, {"reason": "与参评单位有利害关系"})
-    after = snapshot(Assignment, pk)
-    check_write(
-        response,
-        expected,
-        changed=after != before,
-        audits_before=audits,
+    after = attempt_write(
+        matrix.users,
+        role,
+        model=Assignment,
+        pk=pk,
+        url=f"/innovation/judge/assignments/{pk}/conflict/",
+        data={"reason": "与参评单位有利害关系"},
+        expected=expected,
         redirect_to=f"/innovation/judge/evaluations/{matrix.ids['EVAL_A']}/",
     )
     if expected == DONE:
