@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assist.challenges.close_expired",
         "schedule": crontab(hour=0, minute=30),
     },
+    "core-reap-stale-jobs": {
+        "task": "core.jobs.reap_stale",
+        "schedule": crontab(minute="*/15"),
+    },
     "assist-prune-library-changes": {
         "task": "assist.resident.prune_library_changes",
         "schedule": crontab(hour=3, minute=40),

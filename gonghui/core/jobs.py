@@ -11,11 +11,13 @@ import logging
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from gonghui.core.errors import DomainError
@@ -59,15 +61,18 @@ def job_start(*, actor: Any, kind: str, title: str, org_unit: Any = None, params
 
 def job_run(job_id: int) -> None:
     """Run one job (idempotent: a finished or running job is left alone)."""
+    now = timezone.now()
     updated = Job.objects.filter(pk=job_id, status=Job.Status.PENDING).update(
-        status=Job.Status.RUNNING, started_at=timezone.now()
+        status=Job.Status.RUNNING, started_at=now, heartbeat_at=now
     )
     if not updated:
         return
     job = Job.objects.get(pk=job_id)
 
     def progress(done: int, total: int) -> None:
-        Job.objects.filter(pk=job_id).update(progress_done=done, progress_total=total)
+        Job.objects.filter(pk=job_id).update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
 
     try:
         result = _HANDLERS[job.kind](job, progress)
@@ -99,4 +104,24 @@ def job_run(job_id: int) -> None:
         finished_at=timezone.now(),
         result=result,
         message=str(result.get("message", "")),
+    )
+
+
+# A running job that has not reported for this long lost its worker (killed, out of memory,
+# machine gone): the big imports report progress at least every few seconds.
+STALE_AFTER = timedelta(hours=2)
+
+
+def jobs_reap_stale(*, now: datetime | None = None, stale_after: timedelta = STALE_AFTER) -> int:
+    """Mark running jobs silent for ``stale_after`` as failed, so their pages stop showing
+    进行中 and the user knows to submit again. Their work rolled back with the dead worker's
+    transaction (imports are all-or-nothing); returns how many were reaped."""
+    cutoff = (now or timezone.now()) - stale_after
+    return Job.objects.filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff),
+        status=Job.Status.RUNNING,
+    ).update(
+        status=Job.Status.FAILED,
+        finished_at=now or timezone.now(),
+        message="任务中断（执行任务的进程已退出），请重新提交",
     )

@@ -34,6 +34,9 @@ class Job(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life of a running job (start or progress report): a job silent for long is
+    # one whose worker died (acks_late redelivers the task, but a running job is not rerun).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = scoped_manager(org_path="org_unit__path", owner="created_by")
