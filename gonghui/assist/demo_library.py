@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.accounts.services import user_create
+from gonghui.assist import demands as demands_svc
 from gonghui.assist import libraries, matching
 from gonghui.assist.engine import parse_craftsmen_csv, parse_outcomes_csv
 from gonghui.assist.evaluation import EVAL_DIR
@@ -265,7 +266,24 @@ def _demands(
                 shown_rank=rank,
                 shown_score=ranked[rank - 1].score,
             )
+        _lifecycle(demands, admin)
     return demands
+
+
+SOLVED_NOTES = ("现场调整参数后问题消除，已连续稳定生产两周", "更换磨损部件并培训操作工，企业确认解决")
+
+
+def _lifecycle(demands: list[Demand], admin: User) -> None:
+    """Some dispatched demands in service or solved (notes as enterprises write them), one open
+    demand closed: every state of the demand list has rows."""
+    dispatched = [d for d in demands if Demand.objects.filter(pk=d.pk, status=Demand.Status.MATCHED).exists()]
+    for index, demand in enumerate(dispatched[:4]):
+        demands_svc.demand_start_service(demand=demand, actor=admin)
+        if index < 2:
+            demands_svc.demand_mark_solved(demand=demand, actor=admin, note=SOLVED_NOTES[index])
+    still_open = [d for d in demands if Demand.objects.filter(pk=d.pk, status=Demand.Status.OPEN).exists()]
+    if still_open:
+        demands_svc.demand_close(demand=still_open[-1], actor=admin, reason="企业已自行解决，撤回需求")
 
 
 def _seed(district: OrgUnit, stdout: Any) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Sum
 from openpyxl import Workbook
 
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.assist import libraries as svc
 from gonghui.assist import search
 from gonghui.assist.evaluation import EVAL_DIR
-from gonghui.assist.models import Craftsman, Demand, DemandPhoto, LibraryOutcome, SearchEntry
+from gonghui.assist.models import Craftsman, Demand, DemandPhoto, Dispatch, LibraryOutcome, SearchEntry
 from gonghui.audit.models import AuditEntry
 from gonghui.conftest import World, make_user
 from gonghui.core.errors import DomainError, PermissionDenied
@@ -421,7 +422,12 @@ def test_demo_library_seeds_a_fresh_world(world: World) -> None:
     assert Craftsman.objects.count() >= 300 and LibraryOutcome.objects.count() >= 200
     assert SearchEntry.objects.filter(kind="craftsman").count() == Craftsman.objects.count()
     assert SearchEntry.objects.filter(kind="outcome").count() == LibraryOutcome.objects.count()
-    assert Demand.objects.count() >= 50 and Demand.objects.filter(status="matched").exists()
+    assert Demand.objects.count() >= 50
+    statuses = set(Demand.objects.values_list("status", flat=True))
+    assert statuses == {"open", "matched", "in_service", "solved", "closed"}  # every state has rows
+    # Booked places match the dispatches still active (solved demands gave theirs back).
+    active = Dispatch.objects.filter(released_at__isnull=True).count()
+    assert Craftsman.objects.aggregate(n=Sum("open_requests"))["n"] >= active > 0
     contact = User.objects.get(username="enterprise_contact")
     assert contact.check_password("gonghui2026")
     assert RoleGrant.objects.filter(user=contact, role=Role.ENTERPRISE_CONTACT).exists()
