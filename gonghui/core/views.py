@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from gonghui.accounts.permissions import is_staff_somewhere
 from gonghui.core import selectors
-from gonghui.core.errors import NotFound
 from gonghui.core.http import AuthedRequest
 from gonghui.core.listing import Column, render_list
 from gonghui.members import selectors as member_selectors
@@ -43,10 +42,7 @@ def job_list(request: AuthedRequest) -> HttpResponse:
 @require_GET
 def job_progress(request: AuthedRequest, job_id: int) -> HttpResponse:
     """The progress bar fragment; htmx polls it every second until the job finishes."""
-    try:
-        job = selectors.job_get_for_user(user=request.user, job_id=job_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    job = selectors.job_get_for_user(user=request.user, job_id=job_id)
     template = "core/_job_progress.html" if request.htmx else "core/job_detail.html"
     return render(request, template, {"job": job, "title": job.title})
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from gonghui.accounts.models import Role, RoleGrant, User
 from gonghui.accounts.permissions import can, is_staff_somewhere
-from gonghui.core.errors import DomainError, NotFound
+from gonghui.core.errors import DomainError
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
 from gonghui.core.scoping import granted_paths, subtree_q
@@ -54,12 +54,7 @@ def _staff_evaluation(request: AuthedRequest, evaluation_id: int) -> Evaluation:
 
 
 def _managed_evaluation(request: AuthedRequest, evaluation_id: int) -> Evaluation:
-    try:
-        return selectors.evaluation_get_for_user(
-            user=request.user, evaluation_id=evaluation_id, action="manage"
-        )
-    except NotFound as exc:
-        raise Http404 from exc
+    return selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id, action="manage")
 
 
 def _entry_of(evaluation: Evaluation, entry_id: int) -> Entry:
@@ -467,11 +462,8 @@ def judge_home(request: AuthedRequest) -> HttpResponse:
 @login_required
 def judge_sheet(request: AuthedRequest, evaluation_id: int) -> HttpResponse:
     """The judge's entries in running order (only their own scores), the current one marked."""
-    try:
-        evaluation = selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id)
-        assignments = selectors.judge_sheet(user=request.user, evaluation=evaluation)
-    except NotFound as exc:
-        raise Http404 from exc
+    evaluation = selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id)
+    assignments = selectors.judge_sheet(user=request.user, evaluation=evaluation)
     live = evaluation.status == E.LIVE
     for a in assignments:
         a.is_current = live and a.entry_id == evaluation.current_entry_id  # type: ignore[attr-defined]
@@ -489,10 +481,7 @@ def judge_sheet(request: AuthedRequest, evaluation_id: int) -> HttpResponse:
 
 
 def _assignment(request: AuthedRequest, assignment_id: int) -> Assignment:
-    try:
-        return selectors.assignment_get_for_judge(user=request.user, assignment_id=assignment_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    return selectors.assignment_get_for_judge(user=request.user, assignment_id=assignment_id)
 
 
 @login_required

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 
 from gonghui.accounts.models import User
 from gonghui.accounts.permissions import can, is_staff_somewhere
-from gonghui.core.errors import DomainError, NotFound, PermissionDenied
+from gonghui.core.errors import DomainError, PermissionDenied
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import add_sheet
@@ -66,17 +66,11 @@ def _managed_units(user: User) -> Any:
 
 
 def _studio(request: AuthedRequest, studio_id: int) -> Studio:
-    try:
-        return selectors.studio_get_for_user(user=request.user, studio_id=studio_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    return selectors.studio_get_for_user(user=request.user, studio_id=studio_id)
 
 
 def _alliance(request: AuthedRequest, alliance_id: int) -> Alliance:
-    try:
-        return selectors.alliance_get_for_user(user=request.user, alliance_id=alliance_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    return selectors.alliance_get_for_user(user=request.user, alliance_id=alliance_id)
 
 
 def _form_error(form: forms.Form, exc: DomainError) -> None:
@@ -336,10 +330,7 @@ def score_sheet(rating: StudioRating) -> dict[str, Any]:
 def studio_rating(request: AuthedRequest, studio_id: int, year: int) -> HttpResponse:
     """The score sheet: where every point of the year's rating came from (printable)."""
     studio = _studio(request, studio_id)
-    try:
-        rating = selectors.studio_rating_get(studio=studio, year=year)
-    except NotFound as exc:
-        raise Http404 from exc
+    rating = selectors.studio_rating_get(studio=studio, year=year)
     return render(
         request,
         "innovation/studio_rating.html",
@@ -660,10 +651,7 @@ def statistics(request: AuthedRequest) -> HttpResponse:
     """Innovation figures of the user's top node for a year, with the year before."""
     _staff(request)
     year = _year_param(request)
-    try:
-        stats = selectors.statistics(user=request.user, year=year)
-    except NotFound as exc:
-        raise Http404 from exc
+    stats = selectors.statistics(user=request.user, year=year)
     if request.GET.get("export") == "xlsx":
         return download_response(
             statistics_workbook(stats), f"innovation-statistics-{year}-{timezone.localdate():%Y%m%d}.xlsx"

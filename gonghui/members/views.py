@@ -49,10 +49,7 @@ def member_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def member_detail(request: AuthedRequest, member_id: int) -> HttpResponse:
-    try:
-        member = selectors.member_get_for_user(user=request.user, member_id=member_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    member = selectors.member_get_for_user(user=request.user, member_id=member_id)
     return render(
         request,
         "members/detail.html",
@@ -69,10 +66,7 @@ def member_detail(request: AuthedRequest, member_id: int) -> HttpResponse:
 @login_required
 def member_change(request: AuthedRequest, member_id: int, action: str) -> HttpResponse:
     """Transfer a member to another union or record leaving (admins of the subtree)."""
-    try:
-        member = selectors.member_get_for_user(user=request.user, member_id=member_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    member = selectors.member_get_for_user(user=request.user, member_id=member_id)
     if action not in {"transfer", "leave"} or not can(request.user, "manage", member.org_unit):
         raise Http404
     units = OrgUnit.objects.visible_to(request.user, "manage").exclude(pk=member.org_unit_id)

@@ -160,10 +160,7 @@ def open_link(request: HttpRequest, signed: str) -> HttpResponse:
 
 @login_required
 def claim_detail(request: AuthedRequest, claim_id: int) -> HttpResponse:
-    try:
-        claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
     own = claim.member.user_id == request.user.pk
     if own and not is_staff_somewhere(request.user):
         return _worker_claim(request, claim)
@@ -220,10 +217,7 @@ def _worker_claim(request: AuthedRequest, claim: Claim) -> HttpResponse:
 @login_required
 @require_POST
 def claim_document(request: AuthedRequest, claim_id: int) -> HttpResponse:
-    try:
-        claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    claim = selectors.claim_get_for_user(user=request.user, claim_id=claim_id)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -249,10 +243,7 @@ def document_download(request: AuthedRequest, document_id: int) -> HttpResponse 
     document = ClaimDocument.objects.filter(pk=document_id).select_related("claim").first()
     if document is None:
         raise Http404
-    try:
-        selectors.claim_get_for_user(user=request.user, claim_id=document.claim_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    selectors.claim_get_for_user(user=request.user, claim_id=document.claim_id)
     return FileResponse(document.file.open("rb"), filename=document.file.name.rsplit("/", 1)[-1])
 
 
@@ -393,10 +384,7 @@ def intake_rejected(request: AuthedRequest, batch_id: int) -> FileResponse:
 @login_required
 def plan_detail(request: AuthedRequest, plan_id: int) -> HttpResponse:
     _staff(request)
-    try:
-        plan = selectors.plan_get_for_user(user=request.user, plan_id=plan_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    plan = selectors.plan_get_for_user(user=request.user, plan_id=plan_id)
     editable = can(request.user, "manage", plan.org_unit)
     form = PolicyForm(
         request.POST or None,

@@ -6,7 +6,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from gonghui.accounts.permissions import can, is_staff_somewhere
-from gonghui.core.errors import NotFound
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import TableError, build_xlsx
@@ -41,10 +40,7 @@ def unit_list(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def unit_detail(request: AuthedRequest, unit_id: int) -> HttpResponse:
-    try:
-        unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
     return render(
         request,
         "orgs/unit_detail.html",
@@ -66,10 +62,7 @@ def unit_roles(request: AuthedRequest, unit_id: int) -> HttpResponse:
     from gonghui.accounts.services import role_grant, role_revoke
     from gonghui.core.errors import DomainError
 
-    try:
-        unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
-    except NotFound as exc:
-        raise Http404 from exc
+    unit = selectors.org_unit_get_for_user(user=request.user, unit_id=unit_id)
     if not can(request.user, "manage", unit):
         raise Http404
     error = ""
