@@ -51,7 +51,7 @@ from gonghui.assist.forms_ledger import (
 )
 from gonghui.assist.ledger import LEDGER_IMPORT_COLUMNS, TARGET_FIELDS, ActivityInput
 from gonghui.assist.models import Craftsman, MentorPair, ServiceActivity, TrialApplication
-from gonghui.core.errors import DomainError, NotFound, PermissionDenied
+from gonghui.core.errors import DomainError, PermissionDenied
 from gonghui.core.http import AuthedRequest, download_response
 from gonghui.core.listing import Column, render_list
 from gonghui.core.tabular import TableError, add_sheet, build_xlsx
@@ -88,14 +88,20 @@ def _year_param(request: AuthedRequest) -> int:
 Handler = Callable[[User, Any, dict[str, Any]], str]
 
 
-def _detail_post(
+def _action_forms(
     request: AuthedRequest,
     target: Any,
     actions: dict[str, tuple[type[forms.Form], Handler]],
-    bound: dict[str, forms.Form],
     url: str,
-) -> HttpResponse | None:
-    """Run the posted action's form and service; a redirect on success, None to re-render."""
+) -> tuple[dict[str, forms.Form], HttpResponse | None]:
+    """A detail page's action forms (one per action, prefixed by its name) and, for a POST,
+    the posted action run through its form and service: a redirect on success, or None and
+    the bound form with its errors to re-render."""
+    bound: dict[str, forms.Form] = {
+        name: form_class(prefix=name) for name, (form_class, _) in actions.items()
+    }
+    if request.method != "POST":
+        return bound, None
     action = request.POST.get("action", "")
     if action not in actions:
         raise Http404
@@ -106,13 +112,13 @@ def _detail_post(
             done = handler(request.user, target, form.cleaned_data)
         except PermissionDenied as exc:
             messages.error(request, exc.message)
-            return redirect(url)
+            return bound, redirect(url)
         except DomainError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, done)
-            return redirect(url)
-    return None
+            return bound, redirect(url)
+    return bound, None
 
 
 # --- ledger -----------------------------------------------------------------------------------
@@ -239,18 +245,11 @@ LEDGER_ACTIONS: dict[str, tuple[type[forms.Form], Handler]] = {
 
 @login_required
 def ledger_detail(request: AuthedRequest, activity_id: int) -> HttpResponse:
-    try:
-        activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
-    except NotFound as exc:
-        raise Http404 from exc
-    bound: dict[str, forms.Form] = {
-        name: form_class(prefix=name) for name, (form_class, _) in LEDGER_ACTIONS.items()
-    }
+    activity = sel.activity_get_for_user(user=request.user, activity_id=activity_id)
     url = reverse("assist:ledger_detail", args=[activity.pk])
-    if request.method == "POST":
-        done = _detail_post(request, activity, LEDGER_ACTIONS, bound, url)
-        if done is not None:
-            return done
+    bound, done = _action_forms(request, activity, LEDGER_ACTIONS, url)
+    if done is not None:
+        return done
     detail = sel.activity_detail(activity=activity)
     enterprise = activity.enterprise
     return render(
@@ -415,18 +414,11 @@ PAIR_ACTIONS: dict[str, tuple[type[forms.Form], Handler]] = {
 
 @login_required
 def pair_detail(request: AuthedRequest, pair_id: int) -> HttpResponse:
-    try:
-        pair = sel.pair_get_for_user(user=request.user, pair_id=pair_id)
-    except NotFound as exc:
-        raise Http404 from exc
-    bound: dict[str, forms.Form] = {
-        name: form_class(prefix=name) for name, (form_class, _) in PAIR_ACTIONS.items()
-    }
+    pair = sel.pair_get_for_user(user=request.user, pair_id=pair_id)
     url = reverse("assist:pair_detail", args=[pair.pk])
-    if request.method == "POST":
-        done = _detail_post(request, pair, PAIR_ACTIONS, bound, url)
-        if done is not None:
-            return done
+    bound, done = _action_forms(request, pair, PAIR_ACTIONS, url)
+    if done is not None:
+        return done
     return render(
         request,
         "assist/pair_detail.html",
@@ -589,18 +581,11 @@ TRIAL_ACTIONS: dict[str, tuple[type[forms.Form], Handler]] = {
 
 @login_required
 def trial_detail(request: AuthedRequest, application_id: int) -> HttpResponse:
-    try:
-        application = sel.trial_get_for_user(user=request.user, application_id=application_id)
-    except NotFound as exc:
-        raise Http404 from exc
-    bound: dict[str, forms.Form] = {
-        name: form_class(prefix=name) for name, (form_class, _) in TRIAL_ACTIONS.items()
-    }
+    application = sel.trial_get_for_user(user=request.user, application_id=application_id)
     url = reverse("assist:trial_detail", args=[application.pk])
-    if request.method == "POST":
-        done = _detail_post(request, application, TRIAL_ACTIONS, bound, url)
-        if done is not None:
-            return done
+    bound, done = _action_forms(request, application, TRIAL_ACTIONS, url)
+    if done is not None:
+        return done
     allowed = trials.TRIAL_TRANSITIONS[application.status]
     status = TrialApplication.Status
     is_staff = can(request.user, "review", application.org_unit)
@@ -796,11 +781,8 @@ def kpi(request: AuthedRequest) -> HttpResponse:
     """Service figures of the user's top node (or a node below) for a year, against its targets."""
     _staff(request)
     year = _year_param(request)
-    try:
-        unit = sel.unit_for_user(user=request.user, unit_id=_int(request.GET.get("unit")))
-        data = sel.kpi_dashboard(user=request.user, year=year, unit=unit)
-    except NotFound as exc:
-        raise Http404 from exc
+    unit = sel.unit_for_user(user=request.user, unit_id=_int(request.GET.get("unit")))
+    data = sel.kpi_dashboard(user=request.user, year=year, unit=unit)
     if request.GET.get("export") == "xlsx":
         return download_response(kpi_workbook(data), f"assist-kpi-{year}-{timezone.localdate():%Y%m%d}.xlsx")
     top = sel.top_unit(request.user) if "unit" in request.GET else unit
@@ -833,10 +815,7 @@ def kpi_targets(request: AuthedRequest) -> HttpResponse:
     year = _int(request.GET.get("year")) or current
     if not FIRST_YEAR <= year <= current + 1:
         year = current
-    try:
-        unit = sel.unit_for_user(user=request.user, unit_id=_int(request.GET.get("unit")))
-    except NotFound as exc:
-        raise Http404 from exc
+    unit = sel.unit_for_user(user=request.user, unit_id=_int(request.GET.get("unit")))
     rows = [(u, t) for u, t in sel.kpi_targets(unit=unit, year=year) if can(request.user, "manage", u)]
     if not rows:
         raise Http404
