@@ -31,6 +31,7 @@ from gonghui.conftest import World, build_world
 from gonghui.core.models import Job
 from gonghui.core.tests.authz import (
     assert_api_error,
+    assert_foreign_looks_missing,
 )
 from gonghui.members.models import Member
 
@@ -396,15 +397,7 @@ def test_not_yours_is_indistinguishable_from_missing(
     db: None, matrix: Matrix, role: str, foreign: str, missing: str
 ) -> None:
     """A B object and a non-existent id answer with the same status and the same body/template."""
-    client = matrix.clients[role]
-    a = client.get(matrix.url(foreign))
-    b = client.get(matrix.url(missing))
-    assert a.status_code == b.status_code == 404
-    if foreign.startswith("api:"):
-        assert a.content == b.content
-    else:
-        assert [t.name for t in a.templates] == [t.name for t in b.templates]
-        assert "errors/404.html" in [t.name for t in a.templates]
+    assert_foreign_looks_missing(matrix.clients[role], matrix.url(foreign), matrix.url(missing))
 
 
 # --- writes outside the subtree change nothing ----------------------------------------------------

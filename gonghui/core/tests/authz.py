@@ -89,3 +89,15 @@ def attempt_write(
     after = snapshot(model, pk)
     check_write(response, expected, changed=after != before, audits_before=audits, redirect_to=redirect_to)
     return after
+
+
+def assert_foreign_looks_missing(client: Client, foreign_url: str, missing_url: str) -> None:
+    """Another subtree's object answers exactly as a non-existent id: 404 both, the same JSON
+    body from the API, the same templates (the 404 page) from a page."""
+    a, b = client.get(foreign_url), client.get(missing_url)
+    assert a.status_code == b.status_code == 404
+    if foreign_url.startswith("/api/"):
+        assert a.content == b.content
+    else:
+        assert [t.name for t in a.templates] == [t.name for t in b.templates]
+        assert "errors/404.html" in [t.name for t in a.templates]
