@@ -564,6 +564,7 @@ def team_score(request: AuthedRequest, team_id: int) -> HttpResponse:
         }
         for c in rubric.criteria
     ]
+    open_ = challenge.status == S.REVIEWING
     return render(
         request,
         "assist/challenge_score.html",
@@ -575,7 +576,8 @@ def team_score(request: AuthedRequest, team_id: int) -> HttpResponse:
             "levels": range(1, 6),
             "sheet": sheet,
             "errors": errors,
-            "open": challenge.status == S.REVIEWING,
+            "open": open_,
+            "locked": not open_,  # the shared criteria partial disables its buttons
         },
     )
 
